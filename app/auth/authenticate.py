@@ -1,0 +1,105 @@
+"""Resolves a request's credential (session token, cookie or API key) to a Principal."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth import tokens
+from app.auth.permissions import PERMISSIONS
+from app.auth.principal import Principal
+from app.errors import AuthRequired
+from app.models import ApiKey, Role, User, UserSession
+
+SESSION_COOKIE = "lutra-session"
+# lastUsedAt is written at most this often per key, so busy scripts don't turn every request into a write.
+_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def role_permissions(db: Session, role_name: str) -> frozenset[str]:
+    role = db.scalar(select(Role).where(Role.name == role_name))
+    if role is None:
+        return frozenset()
+    return frozenset(p for p in role.permissions if p in PERMISSIONS)
+
+
+def bearer_token(authorization: str | None, cookie: str | None) -> str | None:
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return cookie or None
+
+
+def _principal(db: Session, user: User, **kw: object) -> Principal:
+    perms = role_permissions(db, user.role)
+    key_perms = kw.pop("key_permissions", None)
+    if key_perms is not None:
+        perms = perms & frozenset(key_perms)  # type: ignore[arg-type]
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        permissions=perms,
+        team_id=user.team_id,
+        must_change_password=user.must_change_password,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def from_api_key(db: Session, raw: str) -> Principal:
+    if not tokens.looks_like_api_key(raw):
+        raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
+    key: ApiKey | None = None
+    cached_id = tokens.verified_keys.get(raw)
+    if cached_id is not None:
+        key = db.get(ApiKey, cached_id)
+    if key is None:
+        candidates = db.scalars(select(ApiKey).where(ApiKey.prefix == tokens.key_lookup_prefix(raw)))
+        key = next((k for k in candidates if tokens.verify_api_key(raw, k.key_hash)), None)
+        if key is None:
+            raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
+        tokens.verified_keys.put(raw, key.id)
+    now = datetime.now(UTC)
+    if key.expires_at is not None and key.expires_at <= now:
+        raise AuthRequired("API key expired", code="API_KEY_EXPIRED")
+    user = db.get(User, key.user_id)
+    if user is None:
+        raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        key.last_used_at = now
+        db.commit()
+    return _principal(db, user, via="api_key", api_key_id=key.id, key_permissions=key.permissions)
+
+
+def from_session_token(db: Session, raw: str) -> Principal:
+    row = db.scalar(select(UserSession).where(UserSession.token_hash == tokens.hash_token(raw)))
+    if row is None:
+        raise AuthRequired("Invalid or expired session", code="AUTH_REQUIRED")
+    if row.expires_at <= datetime.now(UTC):
+        db.delete(row)
+        db.commit()
+        raise AuthRequired("Session expired", code="SESSION_EXPIRED")
+    user = db.get(User, row.user_id)
+    if user is None:
+        raise AuthRequired("Invalid or expired session", code="AUTH_REQUIRED")
+    return _principal(db, user, via="session", session_id=row.id)
+
+
+def open_principal(db: Session) -> Principal:
+    """AUTH_ENABLED=false: every request acts as the first admin, with every permission."""
+    user = db.scalar(select(User).where(User.role == "admin").order_by(User.created_at).limit(1))
+    if user is None:
+        user = db.scalar(select(User).order_by(User.created_at).limit(1))
+    if user is None:
+        raise AuthRequired("No user account exists")
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role="admin",
+        permissions=frozenset(PERMISSIONS),
+        team_id=user.team_id,
+        via="open",
+    )

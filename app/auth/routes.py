@@ -1,0 +1,274 @@
+"""/api/auth: login, logout, session, password changes and user management."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from app.audit.service import record
+from app.auth import service
+from app.auth.authenticate import SESSION_COOKIE, role_permissions
+from app.auth.passwords import hash_password, verify_password
+from app.auth.policy import check_password, check_username
+from app.auth.principal import Principal
+from app.auth.schemas import ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, UpdateUserBody
+from app.auth.throttle import login_failures
+from app.deps import (
+    CurrentUserAllowingPasswordChange,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    require,
+)
+from app.errors import AuthRequired, BadRequest, Conflict, Forbidden, TooManyRequests
+from app.models import User, UserSession
+from app.settings.service import login_attempt_limit
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+UserAdmin = Annotated[Principal, Depends(require("users:manage"))]
+OK = {"ok": True}
+
+
+def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
+    return f"user:{username.lower()}", f"ip:{ip}"
+
+
+@router.post("/login", summary="Log in with username and password; returns a session token")
+def login(body: LoginBody, request: Request, response: Response, db: SessionDep, settings: SettingsDep) -> Any:
+    if not settings.auth_enabled:
+        raise Forbidden("Authentication is disabled", code="AUTH_DISABLED")
+    ip = client_ip(request)
+    keys = _throttle_keys(body.username, ip)
+    limit = login_attempt_limit(db)
+    if any(login_failures.count(k) >= limit for k in keys):
+        retry = max(login_failures.retry_after(k) for k in keys)
+        record(db, "LOGIN_THROTTLED", actor_username=body.username[:64], ip=ip)
+        db.commit()
+        raise TooManyRequests(
+            "Too many failed login attempts. Try again later.",
+            code="LOGIN_THROTTLED",
+            headers={"Retry-After": str(retry)},
+            details={"retryAfter": retry},
+        )
+    user = db.scalar(select(User).where(User.username == body.username))
+    # verify_password runs a full argon2 check even for unknown users, so timing reveals nothing.
+    ok = verify_password(body.password, user.password_hash if user else None) and "\x00" not in body.password
+    if user is None or not ok:
+        for k in keys:
+            login_failures.add(k)
+        record(
+            db,
+            "LOGIN_FAILED",
+            actor_id=user.id if user else None,
+            actor_username=body.username[:64],
+            ip=ip,
+            target_type="user",
+            details={"username": body.username[:64], "reason": "bad_password" if user else "unknown_user"},
+        )
+        db.commit()
+        raise AuthRequired("Invalid credentials", code="INVALID_CREDENTIALS")
+    login_failures.reset(keys[0])
+    token, expires = service.create_session(db, user, ip, request.headers.get("user-agent"))
+    record(
+        db,
+        "LOGIN_SUCCESS",
+        actor_id=user.id,
+        actor_username=user.username,
+        ip=ip,
+        target_type="user",
+        target_id=user.id,
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_duration_hours * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return {"token": token, "user": service.user_view(db, user), "expiresAt": expires.isoformat()}
+
+
+@router.post("/logout", summary="End the current session")
+def logout(request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+    if principal.session_id:
+        row = db.get(UserSession, principal.session_id)
+        if row is not None:
+            db.delete(row)
+    record(
+        db,
+        "LOGOUT",
+        actor_id=principal.user_id,
+        actor_username=principal.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=principal.user_id,
+    )
+    response = JSONResponse(OK)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/session", summary="Validate the current credential and describe its user")
+def session(principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+    expires = None
+    if principal.session_id:
+        row = db.get(UserSession, principal.session_id)
+        expires = row.expires_at.isoformat() if row else None
+    user = db.get(User, principal.user_id)
+    view = service.user_view(db, user) if user else {}
+    # An API key may carry fewer permissions than its owner's role.
+    view["permissions"] = sorted(principal.permissions)
+    view["authProvider"] = "local"
+    view["loginMethod"] = "apikey" if principal.via == "api_key" else "local"
+    return {"user": view, "expiresAt": expires}
+
+
+@router.post("/change-password", summary="Change your own password (ends other sessions, revokes API keys)")
+def change_password(
+    body: ChangePasswordBody, request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep
+) -> Any:
+    check_password(body.newPassword)
+    user = service.get_user(db, principal.user_id)
+    if not verify_password(body.currentPassword, user.password_hash):
+        raise AuthRequired("Current password is incorrect", code="INVALID_PASSWORD")
+    if body.currentPassword == body.newPassword:
+        raise BadRequest(
+            "New password must differ from the current one",
+            code="VALIDATION_ERROR",
+            details={"newPassword": "same as current"},
+        )
+    user.password_hash = hash_password(body.newPassword)
+    user.must_change_password = False
+    service.end_sessions(db, user.id, except_session_id=principal.session_id)
+    service.revoke_api_keys(db, user.id)
+    record(
+        db,
+        "PASSWORD_CHANGED",
+        actor_id=user.id,
+        actor_username=user.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=user.id,
+    )
+    return OK
+
+
+@router.get("/users", summary="List all users")
+def list_users(_: UserAdmin, db: SessionDep) -> Any:
+    users = db.scalars(select(User).order_by(User.created_at))
+    return {"users": [service.list_view(db, u) for u in users]}
+
+
+def _check_grantable(db: SessionDep, actor: Principal, role: str) -> None:
+    """Nobody hands out a role that holds permissions they lack themselves."""
+    if not role_permissions(db, role) <= actor.permissions:
+        raise Forbidden("Cannot assign a role with more permissions than your own", code="ESCALATION_DENIED")
+
+
+@router.post("/register", status_code=201, summary="Create a user (must change password on first login)")
+def register(body: RegisterBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
+    username = check_username(body.username)
+    check_password(body.password)
+    role = body.role or "user"
+    if not service.role_exists(db, role):
+        raise BadRequest(f"Unknown role: {role}", code="VALIDATION_ERROR", details={"role": "unknown role"})
+    _check_grantable(db, actor, role)
+    team = service.find_team(db, body.team) if body.team else service.find_team(db, service.DEFAULT_TEAM_ID)
+    taken = db.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    if taken:
+        raise Conflict("Username already exists", code="CONFLICT")
+    user = service.create_user(db, username, body.password, role, team.id, must_change=True)
+    record(
+        db,
+        "USER_CREATED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=user.id,
+        details={"newUsername": username, "role": role},
+    )
+    return {"id": user.id, "username": user.username, "role": user.role, "team": team.name}
+
+
+@router.put("/users/{user_id}", summary="Change a user's role or team")
+def update_user(user_id: str, body: UpdateUserBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
+    user = service.get_user(db, user_id)
+    changes: dict[str, str] = {}
+    if body.role is not None and body.role != user.role:
+        if not service.role_exists(db, body.role):
+            raise BadRequest(f"Unknown role: {body.role}", code="VALIDATION_ERROR", details={"role": "unknown role"})
+        _check_grantable(db, actor, body.role)
+        if user.id == actor.user_id and user.role == "admin":
+            raise BadRequest("Cannot remove your own admin role", code="SELF_DEMOTE")
+        if user.role == "admin" and service.admin_count(db) <= 1:
+            raise BadRequest("Cannot demote the last admin", code="LAST_ADMIN")
+        user.role = body.role
+        changes["role"] = body.role
+        # New permissions take effect at once: the user logs in again.
+        service.end_sessions(db, user.id)
+    if body.team is not None:
+        team = service.find_team(db, body.team)
+        user.team_id = team.id
+        changes["team"] = team.name
+    record(
+        db,
+        "USER_UPDATED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=user.id,
+        details={"changes": changes},
+    )
+    return OK
+
+
+@router.delete("/users/{user_id}", summary="Delete a user")
+def delete_user(user_id: str, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
+    user = service.get_user(db, user_id)
+    if user.id == actor.user_id:
+        raise BadRequest("Cannot delete your own account", code="SELF_DELETE")
+    if user.role == "admin" and service.admin_count(db) <= 1:
+        raise BadRequest("Cannot delete the last admin", code="LAST_ADMIN")
+    service.revoke_api_keys(db, user.id)
+    service.end_sessions(db, user.id)
+    db.delete(user)
+    record(
+        db,
+        "USER_DELETED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=user_id,
+        details={"deletedUsername": user.username},
+    )
+    return OK
+
+
+@router.post("/users/{user_id}/reset-password", summary="Set a new temporary password for a user")
+def reset_password(user_id: str, body: ResetPasswordBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
+    check_password(body.newPassword)
+    user = service.get_user(db, user_id)
+    _check_grantable(db, actor, user.role)
+    user.password_hash = hash_password(body.newPassword)
+    user.must_change_password = True
+    service.end_sessions(db, user.id)
+    service.revoke_api_keys(db, user.id)
+    record(
+        db,
+        "PASSWORD_RESET",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="user",
+        target_id=user.id,
+        details={"targetUsername": user.username},
+    )
+    return OK

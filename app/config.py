@@ -1,0 +1,75 @@
+"""Runtime configuration: one Settings object read from the environment (the seed's variable names)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    host: str = Field("0.0.0.0", description="Address the server binds to")
+    port: int = Field(1349, description="HTTP port")
+    data_dir: Path = Field(Path("./data"), description="Where the SQLite database and job files live")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite under DATA_DIR")
+
+    auth_enabled: bool = Field(True, description="false runs without login (single-user mode)")
+    default_username: str = Field("admin", description="Username of the account created on first start")
+    default_password: str = Field("admin", description="Its initial password (must be changed on first login)")
+    session_duration_hours: int = Field(168, ge=1, description="Lifetime of a login session")
+    rate_limit_per_min: int = Field(0, ge=0, description="Requests per minute per credential; 0 = off")
+    login_attempt_limit: int = Field(5, ge=1, description="Default failed logins per minute before 429")
+
+    max_upload_size_mb: int = Field(100, ge=1, description="Largest accepted upload")
+    max_megapixels: int = Field(100, ge=1, description="Largest accepted image, in megapixels")
+    concurrent_jobs: int = Field(0, ge=0, description="Jobs run at once; 0 = number of CPU cores")
+    job_timeout_s: int = Field(600, ge=1, description="Time limit of one job")
+    max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
+    max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
+    file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
+
+    analytics_enabled: bool = Field(False, description="Off by default: then nothing is ever sent anywhere")
+    posthog_api_key: str = ""
+    posthog_host: str = ""
+    sentry_dsn: str = ""
+    analytics_sample_rate: float = 1.0
+
+    log_level: str = Field("info", description="uvicorn log level")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Plain postgres URLs get the psycopg 3 driver we ship.
+            for plain in ("postgresql://", "postgres://"):
+                if url.startswith(plain):
+                    return "postgresql+psycopg://" + url[len(plain) :]
+            return url
+        return f"sqlite:///{self.data_dir / 'lutra.db'}"
+
+    @property
+    def storage_mode(self) -> str:
+        return "local"
+
+    @property
+    def job_concurrency(self) -> int:
+        return self.concurrent_jobs or (os.cpu_count() or 1)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_size_mb * 1024 * 1024
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,85 @@
+"""Dependencies every route uses: the database session, the caller, and permission checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.auth import authenticate as authn
+from app.auth.principal import Principal
+from app.auth.throttle import api_limiter
+from app.config import Settings, get_settings
+from app.db import request_session
+from app.errors import AuthRequired, Forbidden, TooManyRequests
+
+SessionDep = Annotated[Session, Depends(request_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _apply_rate_limit(request: Request, principal: Principal, limit: int) -> None:
+    allowed, remaining, reset = api_limiter.hit(principal.credential_id, limit)
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
+    }
+    # The rate-limit middleware copies these onto whatever response the route produces.
+    request.state.rate_limit_headers = headers
+    if not allowed:
+        import time
+
+        retry = max(1, reset - int(time.time()))
+        raise TooManyRequests("Rate limit exceeded, retry later", headers={**headers, "Retry-After": str(retry)})
+
+
+def _resolve(request: Request, db: Session, settings: Settings) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if not settings.auth_enabled:
+        principal = authn.open_principal(db)
+    else:
+        raw = authn.bearer_token(request.headers.get("authorization"), request.cookies.get(authn.SESSION_COOKIE))
+        if raw is None:
+            raise AuthRequired()
+        principal = authn.from_api_key(db, raw) if raw.startswith("si_") else authn.from_session_token(db, raw)
+    request.state.principal = principal
+    if settings.rate_limit_per_min > 0:
+        _apply_rate_limit(request, principal, settings.rate_limit_per_min)
+    return principal
+
+
+def authenticated_even_if_must_change(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
+    """For the few routes a user with a temporary password may call (session, logout, change-password)."""
+    return _resolve(request, db, settings)
+
+
+def authenticated(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
+    principal = _resolve(request, db, settings)
+    if principal.must_change_password:
+        raise Forbidden("Password change required before continuing", code="MUST_CHANGE_PASSWORD")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(authenticated)]
+CurrentUserAllowingPasswordChange = Annotated[Principal, Depends(authenticated_even_if_must_change)]
+
+
+def require(*permissions: str) -> Callable[..., Principal]:
+    """Dependency factory: the caller must hold every named permission (403 otherwise)."""
+
+    def check(principal: CurrentUser) -> Principal:
+        missing = [p for p in permissions if not principal.has(p)]
+        if missing:
+            raise Forbidden(f"Missing permission: {', '.join(missing)}")
+        return principal
+
+    check.__name__ = "require_" + "_".join(p.replace(":", "_") for p in permissions)
+    return check

@@ -1,0 +1,97 @@
+"""HTTP plumbing shared by every route: error rendering and response headers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import LutraError
+
+log = logging.getLogger("lutra")
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "AUTH_REQUIRED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+
+def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def validation_details(errors: list[dict[str, Any]]) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for err in errors:
+        details.setdefault(_field_path(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LutraError)
+    async def _lutra(_: Request, exc: LutraError) -> JSONResponse:
+        return error_response(exc.status, exc.body(), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = validation_details(list(exc.errors()))
+        first = next(iter(details.items()), ("body", "invalid"))
+        message = "Invalid JSON body" if first[1].startswith("JSON decode") else f"{first[0]}: {first[1]}"
+        return error_response(400, {"error": message, "code": "VALIDATION_ERROR", "details": details})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        return error_response(exc.status_code, {"error": message, "code": code}, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # The cause goes to the log, never to the client.
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, {"error": "Internal server error", "code": "INTERNAL_ERROR"})
+
+
+class StateHeadersMiddleware:
+    """Copies headers a dependency left in request.state (rate-limit counters) onto the response.
+
+    Pure ASGI so streamed responses (downloads, SSE, batch ZIPs) get them too.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra:
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    headers = list(message.get("headers", []))
+                    for key, value in extra.items():
+                        if key.lower().encode() not in present:
+                            headers.append((key.lower().encode(), value.encode()))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

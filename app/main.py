@@ -1,0 +1,76 @@
+"""Application factory: wires routers, error handling and the lifespan (database, runner)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from app import __version__
+from app.api_keys.routes import router as api_keys_router
+from app.audit.routes import router as audit_router
+from app.auth.routes import router as auth_router
+from app.config import Settings, get_settings
+from app.db import dispose_engine, init_engine, session_scope
+from app.docs import router as docs_router
+from app.http import StateHeadersMiddleware, install_error_handlers
+from app.migrate import upgrade
+from app.roles.routes import router as roles_router
+from app.settings.routes import router as settings_router
+from app.system.bootstrap import bootstrap
+from app.system.routes import router as system_router
+from app.teams.routes import router as teams_router
+
+log = logging.getLogger("lutra")
+
+DESCRIPTION = """Lutra is a self-hosted media toolbox. Every endpoint needs a session token or an API key
+(`Authorization: Bearer ...`) unless marked public. Errors are JSON `{"error": "...", "code": "..."}`."""
+
+
+def _prepare(settings: Settings) -> None:
+    """Blocking start-up work: data folder, schema migrations, first-run data."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    init_engine(settings.sqlalchemy_url)
+    upgrade(settings.sqlalchemy_url)
+    with session_scope() as db:
+        bootstrap(db, settings)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    await run_in_threadpool(_prepare, settings)
+    log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
+    try:
+        yield
+    finally:
+        dispose_engine()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Lutra",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    install_error_handlers(app)
+    app.add_middleware(StateHeadersMiddleware)
+    for router in (
+        system_router,
+        auth_router,
+        api_keys_router,
+        teams_router,
+        roles_router,
+        settings_router,
+        audit_router,
+        docs_router,
+    ):
+        app.include_router(router)
+    return app

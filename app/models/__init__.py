@@ -1,0 +1,8 @@
+"""ORM classes. Importing this package registers every table on Base.metadata."""
+
+from app.models.base import Base
+from app.models.identity import ApiKey, Role, Team, User, UserSession
+from app.models.jobs import Job, Pipeline
+from app.models.system import AuditEntry, Setting
+
+__all__ = ["ApiKey", "AuditEntry", "Base", "Job", "Pipeline", "Role", "Setting", "Team", "User", "UserSession"]

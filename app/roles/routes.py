@@ -1,0 +1,168 @@
+"""/api/v1/roles: built-in and custom roles with their permissions."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, select, update
+
+from app.audit.service import record
+from app.auth.permissions import PERMISSIONS
+from app.auth.principal import Principal
+from app.auth.service import end_sessions
+from app.deps import SessionDep, client_ip, require
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.models import Role, User
+
+router = APIRouter(prefix="/api/v1/roles", tags=["roles"])
+RoleReader = Annotated[Principal, Depends(require("audit:read"))]
+RoleAdmin = Annotated[Principal, Depends(require("users:manage"))]
+ROLE_NAME = re.compile(r"^[a-z0-9_-]{2,30}$")
+
+
+def _name(value: str) -> str:
+    value = value.strip().lower()
+    if not ROLE_NAME.match(value):
+        raise ValueError("Role name must be 2-30 characters: lowercase letters, numbers, hyphens, underscores")
+    return value
+
+
+def _perms(value: list[str]) -> list[str]:
+    unknown = [p for p in value if p not in PERMISSIONS]
+    if unknown:
+        raise ValueError(f"Invalid permissions: {', '.join(unknown)}")
+    if not value:
+        raise ValueError("At least one permission is required")
+    return sorted(set(value))
+
+
+class CreateRoleBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str
+    description: str = Field("", max_length=500)
+    permissions: list[str]
+
+    _n = field_validator("name")(classmethod(lambda cls, v: _name(v)))
+    _p = field_validator("permissions")(classmethod(lambda cls, v: _perms(v)))
+
+
+class UpdateRoleBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = None
+    description: str | None = Field(None, max_length=500)
+    permissions: list[str] | None = None
+
+    _n = field_validator("name")(classmethod(lambda cls, v: None if v is None else _name(v)))
+    _p = field_validator("permissions")(classmethod(lambda cls, v: None if v is None else _perms(v)))
+
+
+def _view(role: Role, user_count: int) -> dict[str, Any]:
+    return {
+        "id": role.id,
+        "name": role.name,
+        "description": role.description,
+        "permissions": role.permissions,
+        "isBuiltin": role.is_builtin,
+        "userCount": user_count,
+        "createdAt": role.created_at.isoformat(),
+        "updatedAt": role.updated_at.isoformat(),
+    }
+
+
+def _get_custom(db: SessionDep, role_id: str, verb: str) -> Role:
+    role = db.get(Role, role_id)
+    if role is None:
+        raise NotFound("Role not found")
+    if role.is_builtin:
+        raise ValidationFailed(f"Cannot {verb} built-in roles", code="BUILTIN_ROLE")
+    return role
+
+
+def _check_grantable(actor: Principal, perms: list[str]) -> None:
+    lacking = [p for p in perms if not actor.has(p)]
+    if lacking:
+        raise Forbidden(f"Cannot grant permissions you don't have: {', '.join(lacking)}", code="ESCALATION_DENIED")
+
+
+def _unique(db: SessionDep, name: str, exclude: str | None = None) -> None:
+    stmt = select(Role.id).where(Role.name == name)
+    if exclude:
+        stmt = stmt.where(Role.id != exclude)
+    if db.scalar(stmt):
+        raise Conflict("Role name already exists", code="CONFLICT")
+
+
+@router.get("", summary="List roles with their permissions and user counts")
+def list_roles(_: RoleReader, db: SessionDep) -> Any:
+    counts = dict(db.execute(select(User.role, func.count()).group_by(User.role)).all())
+    roles = db.scalars(select(Role).order_by(Role.is_builtin.desc(), Role.created_at))
+    return {"roles": [_view(r, counts.get(r.name, 0)) for r in roles], "permissions": list(PERMISSIONS)}
+
+
+@router.post("", status_code=201, summary="Create a custom role")
+def create_role(body: CreateRoleBody, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
+    _unique(db, body.name)
+    _check_grantable(actor, body.permissions)
+    role = Role(name=body.name, description=body.description, permissions=body.permissions)
+    db.add(role)
+    db.flush()
+    record(
+        db,
+        "ROLE_CREATED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="role",
+        target_id=role.id,
+        details={"roleName": role.name},
+    )
+    return _view(role, 0)
+
+
+@router.put("/{role_id}", summary="Update a custom role (built-ins cannot change)")
+def update_role(role_id: str, body: UpdateRoleBody, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
+    role = _get_custom(db, role_id, "modify")
+    if body.name is not None and body.name != role.name:
+        _unique(db, body.name, exclude=role.id)
+        db.execute(update(User).where(User.role == role.name).values(role=body.name))
+        role.name = body.name
+    if body.description is not None:
+        role.description = body.description
+    if body.permissions is not None:
+        _check_grantable(actor, body.permissions)
+        role.permissions = body.permissions
+    record(
+        db,
+        "ROLE_UPDATED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="role",
+        target_id=role.id,
+        details={"roleName": role.name},
+    )
+    return {"ok": True}
+
+
+@router.delete("/{role_id}", summary="Delete a custom role; its users fall back to the user role")
+def delete_role(role_id: str, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
+    role = _get_custom(db, role_id, "delete")
+    affected = list(db.scalars(select(User).where(User.role == role.name)))
+    for user in affected:
+        user.role = "user"
+        end_sessions(db, user.id)
+    db.delete(role)
+    record(
+        db,
+        "ROLE_DELETED",
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        ip=client_ip(request),
+        target_type="role",
+        target_id=role_id,
+        details={"roleName": role.name, "usersMoved": len(affected)},
+    )
+    return {"ok": True}

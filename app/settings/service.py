@@ -1,0 +1,129 @@
+"""Runtime key-value settings stored in the database (read by users, written by admins).
+
+Values are stored and served as strings, as SnapOtter's clients expect ("true", "5", '["resize"]');
+the typed accessors below parse the known keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.errors import ValidationFailed
+from app.models import Setting
+
+KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
+HTML_TAG = re.compile(r"<[a-z/!?][^>]*>", re.IGNORECASE)
+MAX_VALUE_CHARS = 64 * 1024
+
+
+def _defaults() -> dict[str, str]:
+    return {
+        "disabledTools": "[]",
+        "enableExperimentalTools": "false",
+        "loginAttemptLimit": str(get_settings().login_attempt_limit),
+    }
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _parse_tool_list(text: str) -> list[str]:
+    try:
+        value = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationFailed(
+            "disabledTools must be a JSON array of tool ids", details={"disabledTools": "expected string[]"}
+        )
+    return value
+
+
+def _normalise_known(key: str, text: str) -> str:
+    if key == "disabledTools":
+        return json.dumps(sorted(set(_parse_tool_list(text))))
+    if key == "enableExperimentalTools":
+        if text.lower() not in ("true", "false"):
+            raise ValidationFailed(
+                "enableExperimentalTools must be true or false",
+                details={"enableExperimentalTools": "expected boolean"},
+            )
+        return text.lower()
+    if key == "loginAttemptLimit":
+        if not text.isdigit() or not 1 <= int(text) <= 1000:
+            raise ValidationFailed(
+                "loginAttemptLimit must be a whole number from 1 to 1000",
+                details={"loginAttemptLimit": "expected integer 1-1000"},
+            )
+        return str(int(text))
+    return text
+
+
+def validate(key: Any, value: Any) -> str:
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        shown = str(key)[:100]
+        raise ValidationFailed(f"Invalid setting key: {shown!r}", details={shown: "invalid key"})
+    if value is None:
+        raise ValidationFailed(f"Setting {key!r} needs a value", details={key: "null not allowed"})
+    text = _as_text(value)
+    if len(text) > MAX_VALUE_CHARS:
+        raise ValidationFailed("Setting value too large", details={key: "over 64 KB"})
+    if HTML_TAG.search(key) or HTML_TAG.search(text):
+        raise ValidationFailed("Settings keys and values must not contain HTML tags", details={key: "html"})
+    return _normalise_known(key, text)
+
+
+def get_all(db: Session) -> dict[str, str]:
+    values = _defaults()
+    for row in db.scalars(select(Setting)):
+        values[row.key] = row.value
+    return values
+
+
+def get_row(db: Session, key: str) -> Setting | None:
+    return db.get(Setting, key)
+
+
+def get_text(db: Session, key: str) -> str | None:
+    row = db.get(Setting, key)
+    return row.value if row is not None else _defaults().get(key)
+
+
+def put_many(db: Session, values: dict[str, Any], actor_id: str | None) -> list[str]:
+    """Validates every pair first, then writes them all; returns the keys written."""
+    clean = {key: validate(key, value) for key, value in values.items()}
+    for key, text in clean.items():
+        row = db.get(Setting, key)
+        if row is None:
+            db.add(Setting(key=key, value=text, updated_by=actor_id))
+        else:
+            row.value = text
+            row.updated_by = actor_id
+    db.flush()
+    return list(clean)
+
+
+# Typed accessors for the keys the code reads.
+
+
+def disabled_tools(db: Session) -> set[str]:
+    try:
+        return set(_parse_tool_list(get_text(db, "disabledTools") or "[]"))
+    except ValidationFailed:
+        return set()
+
+
+def experimental_enabled(db: Session) -> bool:
+    return (get_text(db, "enableExperimentalTools") or "false").lower() == "true"
+
+
+def login_attempt_limit(db: Session) -> int:
+    text = get_text(db, "loginAttemptLimit") or ""
+    return int(text) if text.isdigit() and int(text) > 0 else get_settings().login_attempt_limit

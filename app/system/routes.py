@@ -1,0 +1,113 @@
+"""Health, public configuration and analytics consent."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app import __version__
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.db import get_engine
+from app.deps import CurrentUser, SessionDep, require
+from app.models import User
+from app.system.versions import engine_versions
+
+router = APIRouter(tags=["system"])
+STARTED = time.monotonic()
+HealthReader = Annotated[Principal, Depends(require("system:health"))]
+
+
+def _database_ok() -> bool:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@router.get("/api/v1/health", summary="Liveness: 503 when the database is unreachable")
+async def health() -> Any:
+    if await run_in_threadpool(_database_ok):
+        return {"status": "healthy", "version": __version__}
+    return JSONResponse({"status": "unhealthy", "version": __version__}, status_code=503)
+
+
+@router.get("/api/v1/admin/health", summary="Detailed diagnostics: storage, database, queue, engines, AI")
+async def admin_health(request: Request, _: HealthReader) -> Any:
+    settings = get_settings()
+    db_ok = await run_in_threadpool(_database_ok)
+    disk = shutil.disk_usage(settings.data_dir)
+    runner = getattr(request.app.state, "runner", None)
+    queue = runner.stats() if runner is not None else {"active": 0, "pending": 0, "concurrency": 0}
+    ai = getattr(request.app.state, "ai_status", None)
+    return {
+        "status": "healthy" if db_ok else "degraded",
+        "version": __version__,
+        "uptime": f"{int(time.monotonic() - STARTED)}s",
+        "uptimeSeconds": round(time.monotonic() - STARTED, 1),
+        "storage": {
+            "mode": settings.storage_mode,
+            "dataDir": str(settings.data_dir),
+            "available": disk.free,
+            "total": disk.total,
+        },
+        "database": "ok" if db_ok else "error",
+        "databaseDialect": get_engine().dialect.name,
+        "queue": queue,
+        "ai": ai() if callable(ai) else {"gpu": False, "providers": [], "runtime": None},
+        "engines": await run_in_threadpool(engine_versions),
+    }
+
+
+@router.get("/api/v1/config/auth", summary="Whether login is required")
+def config_auth() -> Any:
+    return {"authEnabled": get_settings().auth_enabled}
+
+
+@router.get("/api/v1/config/analytics", summary="Analytics configuration; empty unless ANALYTICS_ENABLED")
+def config_analytics() -> Any:
+    s = get_settings()
+    if not s.analytics_enabled:
+        return {
+            "enabled": False,
+            "posthogApiKey": "",
+            "posthogHost": "",
+            "sentryDsn": "",
+            "sampleRate": 0,
+            "instanceId": "",
+        }
+    return {
+        "enabled": True,
+        "posthogApiKey": s.posthog_api_key,
+        "posthogHost": s.posthog_host,
+        "sentryDsn": s.sentry_dsn,
+        "sampleRate": s.analytics_sample_rate,
+        "instanceId": "",
+    }
+
+
+@router.put("/api/v1/user/analytics", summary="Record your analytics consent, or ask to be reminded later")
+def user_analytics(
+    principal: CurrentUser,
+    db: SessionDep,
+    body: Annotated[dict[str, Any], Body(examples=[{"enabled": False}, {"remindLater": True}])],
+) -> Any:
+    user = db.get(User, principal.user_id)
+    if user is None:
+        return {"ok": True, "analyticsEnabled": None}
+    if body.get("remindLater"):
+        user.analytics_consent = None
+        user.analytics_remind_at = datetime.now(UTC) + timedelta(days=7)
+    else:
+        user.analytics_consent = body.get("enabled") is True
+        user.analytics_remind_at = None
+    return {"ok": True, "analyticsEnabled": user.analytics_consent}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets up everything Lutra needs on Debian 12 (apt packages, a Python virtual environment), then
+#   ./lutra.sh serve   runs the server on :1349 (SQLite and files under ./data, no other server)
+#   ./lutra.sh test    runs the linter and the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_system_packages() {
+  local wanted missing=()
+  wanted=$(grep -v '^#' docker/apt-packages.txt | xargs)
+  for pkg in $wanted; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "lutra: installing system packages: ${missing[*]}"
+    need_root apt-get update -q
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+install_python_packages() {
+  local stamp=.venv/.lutra-installed
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  # Reinstall only when the dependency list changed.
+  if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    cp pyproject.toml "$stamp"
+  fi
+}
+
+setup() {
+  install_system_packages
+  install_python_packages
+}
+
+case "${1:-}" in
+  serve)
+    setup
+    shift
+    exec .venv/bin/lutra serve "$@"
+    ;;
+  test)
+    setup
+    shift
+    .venv/bin/ruff check .
+    exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
+    ;;
+  setup)
+    setup
+    ;;
+  *)
+    echo "usage: $0 serve | test [pytest args] | setup" >&2
+    exit 2
+    ;;
+esac
