@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +17,14 @@ from app.auth.routes import router as auth_router
 from app.config import Settings, get_settings
 from app.db import dispose_engine, init_engine, session_scope
 from app.docs import router as docs_router
+from app.engine import registry
+from app.engine.runner import Runner
 from app.http import StateHeadersMiddleware, install_error_handlers
+from app.jobs.events import EventBus
+from app.jobs.routes import router as jobs_router
+from app.jobs.service import JobService, fail_interrupted_jobs
+from app.jobs.tool_routes import add_tool_routes
+from app.jobs.tool_routes import router as tools_router
 from app.migrate import upgrade
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
@@ -37,16 +45,27 @@ def _prepare(settings: Settings) -> None:
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)
+    interrupted = fail_interrupted_jobs()
+    if interrupted:
+        log.warning("marked %d jobs interrupted by the last shutdown as failed", interrupted)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     await run_in_threadpool(_prepare, settings)
+    runner = Runner(settings.job_concurrency, idle_timeout_s=settings.worker_idle_s)
+    runner.start()
+    jobs = JobService(settings, runner, EventBus())
+    app.state.runner = runner
+    app.state.jobs = jobs
+    cleanup = asyncio.get_running_loop().create_task(jobs.cleanup_forever())
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
         yield
     finally:
+        cleanup.cancel()
+        await runner.close()
         dispose_engine()
 
 
@@ -60,6 +79,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+    registry.load_all()
     install_error_handlers(app)
     app.add_middleware(StateHeadersMiddleware)
     for router in (
@@ -70,7 +90,10 @@ def create_app() -> FastAPI:
         roles_router,
         settings_router,
         audit_router,
+        tools_router,
+        jobs_router,
         docs_router,
     ):
         app.include_router(router)
+    add_tool_routes(app)
     return app

@@ -1,0 +1,102 @@
+"""Runs a JobSpec's steps in the current process: what a worker process does with each job."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.engine import registry
+from app.engine.media.sniff import accepts, sniff_file
+from app.engine.spec import InputRef, JobSpec, Outcome, StepReport
+from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
+
+log = logging.getLogger("lutra.worker")
+Report = Callable[[float, str | None], None]
+
+
+def _input_file(ref: InputRef) -> InputFile:
+    return InputFile(path=Path(ref.path), name=ref.name, kind=ref.kind, size=ref.size)
+
+
+def _step_inputs(outputs: list[Path], previous: list[InputFile]) -> list[InputFile]:
+    files = []
+    for i, out in enumerate(outputs):
+        kind = sniff_file(out) or "unknown"
+        name = previous[min(i, len(previous) - 1)].stem + out.suffix if previous else out.name
+        files.append(InputFile(path=out, name=name, kind=kind, size=out.stat().st_size))
+    return files
+
+
+def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
+    inputs = [_input_file(r) for r in spec.inputs]
+    extra = {k: _input_file(r) for k, r in spec.extra.items()}
+    n = len(spec.steps)
+    steps: list[StepReport] = []
+    outputs: list[Path] = []
+    data: dict = {}
+    for index, step in enumerate(spec.steps):
+        tool = registry.get(step.tool_id)
+        prefix = f"Step {index + 1} ({step.tool_id}): " if n > 1 else ""
+        if tool is None:
+            return Outcome("failed", error=f"{prefix}unknown tool", http_status=400, code="UNKNOWN_TOOL")
+        if index > 0:
+            bad = [f.kind for f in inputs if not accepts(tool.inputs.kinds, f.kind)]
+            if bad:
+                return Outcome(
+                    "failed",
+                    error=f"{prefix}cannot take the previous step's {bad[0]} output",
+                    http_status=422,
+                    code="PIPELINE_INCOMPATIBLE",
+                )
+        try:
+            settings = tool.settings.model_validate(step.settings)
+        except ValidationError as exc:
+            return Outcome(
+                "failed",
+                error=f"{prefix}invalid settings: {exc.errors()[0]['msg']}",
+                http_status=400,
+                code="VALIDATION_ERROR",
+            )
+        workdir = Path(spec.workdir) if n == 1 else Path(spec.workdir) / f"step{index + 1}"
+        if n > 1 and index == n - 1:
+            workdir = Path(spec.workdir)
+
+        def step_report(pct: float, msg: str | None, i: int = index) -> None:
+            report((i * 100.0 + pct) / n, (prefix + msg) if msg else prefix.rstrip(": ") or None)
+
+        ctx = ToolContext(inputs, extra, workdir, step_report, is_cancelled)
+        try:
+            ctx.check_cancelled()
+            result = tool.run(ctx, settings)
+        except Cancelled:
+            return Outcome("canceled", error="Canceled", code="CANCELED")
+        except InputRejected as exc:
+            return Outcome("failed", error=prefix + exc.message, http_status=exc.status, code=exc.code)
+        except ToolFailure as exc:
+            return Outcome("failed", error=prefix + str(exc), code="PROCESSING_FAILED")
+        except MemoryError:
+            return Outcome("failed", error=prefix + "ran out of memory", code="PROCESSING_FAILED")
+        except Exception:
+            # Details go to the log; the client gets a short reason, never a traceback.
+            log.exception("tool %s crashed", step.tool_id)
+            return Outcome("failed", error=prefix + "the tool could not process this input", code="PROCESSING_FAILED")
+        outputs = [Path(p) for p in result.outputs]
+        missing = [p for p in outputs if not p.is_file()]
+        if missing:
+            log.error("tool %s reported missing output %s", step.tool_id, missing[0])
+            return Outcome("failed", error=prefix + "produced no output", code="PROCESSING_FAILED")
+        data = result.data
+        steps.append(StepReport(index + 1, step.tool_id, sum(p.stat().st_size for p in outputs)))
+        if index < n - 1:
+            if not outputs:
+                return Outcome("failed", error=prefix + "produced no file for the next step", code="PROCESSING_FAILED")
+            inputs = _step_inputs(outputs, inputs)
+    if n > 1:
+        # Intermediate step folders are not results; only the last step's files stay.
+        for index in range(n - 1):
+            shutil.rmtree(Path(spec.workdir) / f"step{index + 1}", ignore_errors=True)
+    return Outcome("completed", outputs=[str(p) for p in outputs], data=data, steps=steps)

@@ -1,0 +1,223 @@
+"""The tool contract: what a tool module declares, and what its run function receives and returns.
+
+A tool is one module under app/tools/<section>/ that ends with a `@tool(...)` decorated run function:
+
+    class Settings(ToolSettings):
+        width: int | None = Field(None, ge=1, le=16384, description="Target width in pixels")
+
+    @tool(id="resize", section="image", title="Resize", description="...", settings=Settings,
+          inputs=Inputs(kinds=IMAGE_KINDS))
+    def run(ctx: ToolContext, settings: Settings) -> ToolResult:
+        out = ctx.output_path(ctx.input.stem + ".jpg")
+        ...
+        return ToolResult([out])
+
+Importing the module registers the tool. This module imports neither FastAPI nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SECTIONS = ("image", "video", "audio", "pdf", "files")
+Section = Literal["image", "video", "audio", "pdf", "files"]
+
+
+class ToolSettings(BaseModel):
+    """Base of every tool's settings model: unknown keys are rejected so typos surface as 400s."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NoSettings(ToolSettings):
+    pass
+
+
+class ToolFailure(Exception):
+    """A tool's own, user-facing reason for failing (becomes 422 with this short message)."""
+
+
+class InputRejected(Exception):
+    """An input the tool can't take; carries the HTTP status the client gets (400/413/415)."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "INVALID_INPUT") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class Cancelled(Exception):
+    """Raised inside a run function when the job was canceled."""
+
+
+@dataclass(frozen=True)
+class ExtraPart:
+    """A second, named upload a tool takes beside its main files (a mask, a watermark image)."""
+
+    name: str
+    kinds: tuple[str, ...]
+    required: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Which uploads a tool accepts. `kinds` are content kinds detected from the bytes (see sniff.py);
+    max_files=0 means the tool takes a JSON body and no upload."""
+
+    kinds: tuple[str, ...] = ()
+    min_files: int = 1
+    max_files: int = 1
+    extra: tuple[ExtraPart, ...] = ()
+
+    @property
+    def takes_files(self) -> bool:
+        return self.max_files > 0
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    name: str  # the uploaded name, sanitised, for output naming
+    kind: str  # detected content kind, e.g. "jpeg", "png", "pdf"
+    size: int
+
+    @property
+    def stem(self) -> str:
+        return Path(self.name).stem or "file"
+
+
+@dataclass
+class ToolResult:
+    outputs: list[Path]
+    # Tool-specific fields merged into the JSON answer (e.g. `info`'s metadata).
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ToolContext:
+    """What a run function gets: its inputs, a folder for outputs, progress and cancellation."""
+
+    def __init__(
+        self,
+        inputs: list[InputFile],
+        extra: dict[str, InputFile],
+        workdir: Path,
+        report: Callable[[float, str | None], None] | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        self.inputs = inputs
+        self.extra = extra
+        self.workdir = workdir
+        self._report = report
+        self._is_cancelled = is_cancelled
+
+    @property
+    def input(self) -> InputFile:
+        return self.inputs[0]
+
+    def output_path(self, name: str) -> Path:
+        """A path for an output file inside the job's output folder (names are flattened)."""
+        safe = Path(name).name.replace("\x00", "") or "output"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        return self.workdir / safe
+
+    def progress(self, percent: float, message: str | None = None) -> None:
+        if self._report is not None:
+            self._report(max(0.0, min(100.0, percent)), message)
+
+    def cancelled(self) -> bool:
+        return self._is_cancelled() if self._is_cancelled is not None else False
+
+    def check_cancelled(self) -> None:
+        if self.cancelled():
+            raise Cancelled()
+
+
+RunFunction = Callable[[ToolContext, Any], ToolResult]
+Validator = Callable[[InputFile], None]
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    section: str
+    title: str
+    description: str
+    settings: type[ToolSettings]
+    inputs: Inputs
+    run: RunFunction
+    long: bool = False  # long tools answer 202 and report over SSE; fast ones answer 200 with the result
+    experimental: bool = False
+    formats: tuple[str, ...] = ()  # human-facing input formats, for search ("heic", "pdf")
+    timeout_s: int | None = None  # overrides JOB_TIMEOUT_S
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/tools/{self.section}/{self.id}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "section": self.section,
+            "title": self.title,
+            "description": self.description,
+            "long": self.long,
+            "experimental": self.experimental,
+            "formats": list(self.formats),
+            "inputs": {
+                "kinds": list(self.inputs.kinds),
+                "minFiles": self.inputs.min_files,
+                "maxFiles": self.inputs.max_files,
+                "extra": [
+                    {"name": p.name, "kinds": list(p.kinds), "required": p.required, "description": p.description}
+                    for p in self.inputs.extra
+                ],
+                "jsonBody": not self.inputs.takes_files,
+            },
+            "settingsSchema": self.settings.model_json_schema(),
+            "endpoint": self.path,
+        }
+
+
+def tool(
+    *,
+    id: str,
+    section: Section,
+    title: str,
+    description: str,
+    settings: type[ToolSettings] = NoSettings,
+    inputs: Inputs,
+    long: bool = False,
+    experimental: bool = False,
+    formats: tuple[str, ...] = (),
+    timeout_s: int | None = None,
+) -> Callable[[RunFunction], RunFunction]:
+    """Declares and registers a tool; decorate the module's run function with it."""
+
+    def register_run(run: RunFunction) -> RunFunction:
+        from app.engine.registry import register
+
+        register(
+            Tool(
+                id=id,
+                section=section,
+                title=title,
+                description=description,
+                settings=settings,
+                inputs=inputs,
+                run=run,
+                long=long,
+                experimental=experimental,
+                formats=formats,
+                timeout_s=timeout_s,
+            )
+        )
+        return run
+
+    return register_run

@@ -1,0 +1,375 @@
+"""Jobs: rows, workspaces, input checks, execution on the runner, results, and clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy import select, update
+
+from app.config import Settings
+from app.db import session_scope
+from app.engine.media.probe import check_input
+from app.engine.media.sniff import accepts, sniff_file
+from app.engine.runner import Runner
+from app.engine.spec import InputRef, JobSpec, Outcome, Step
+from app.engine.tool import InputRejected, Tool
+from app.errors import BadRequest, LutraError, UnsupportedMedia, ValidationFailed
+from app.jobs.events import TERMINAL, EventBus, make_event
+from app.jobs.uploads import UploadedFile
+from app.models import Job
+
+log = logging.getLogger("lutra.jobs")
+MAX_SETTINGS_CHARS = 64 * 1024
+# Keys a client may send beside a tool's own settings (handled by the service, not the tool).
+SERVICE_KEYS = ("fileId",)
+
+
+def new_job_id() -> str:
+    return str(uuid.uuid4())
+
+
+def download_url(job_id: str, filename: str) -> str:
+    return f"/api/v1/download/{job_id}/{quote(filename)}"
+
+
+# -- settings -----------------------------------------------------------------
+
+
+def parse_settings_text(raw: str | None) -> dict[str, Any]:
+    if raw is None or not raw.strip():
+        return {}
+    if len(raw) > MAX_SETTINGS_CHARS:
+        raise BadRequest("Settings payload too large (max 64 KB)", code="SETTINGS_TOO_LARGE")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadRequest("Settings must be valid JSON", code="INVALID_SETTINGS", details={"settings": exc.msg}) from exc
+    if not isinstance(value, dict):
+        raise BadRequest(
+            "Settings must be a JSON object", code="INVALID_SETTINGS", details={"settings": "not an object"}
+        )
+    return value
+
+
+def validate_settings(tool: Tool, values: dict[str, Any], *, prefix: str = "") -> dict[str, Any]:
+    """Checks settings against the tool's model; returns them with the service-only keys removed."""
+    own = {k: v for k, v in values.items() if k not in SERVICE_KEYS}
+    try:
+        tool.settings.model_validate(own)
+    except ValidationError as exc:
+        details = {".".join(str(p) for p in err["loc"]) or "settings": err["msg"] for err in exc.errors()}
+        first_field, first_msg = next(iter(details.items()))
+        raise ValidationFailed(f"{prefix}Invalid settings: {first_field}: {first_msg}", details=details) from exc
+    return own
+
+
+# -- inputs ---------------------------------------------------------------------
+
+
+@dataclass
+class CheckedInputs:
+    inputs: list[InputRef]
+    extra: dict[str, InputRef] = field(default_factory=dict)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.size for i in self.inputs) + sum(i.size for i in self.extra.values())
+
+
+def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings) -> InputRef:
+    if upload.size == 0:
+        raise InputRejected(f"File {upload.filename!r} is empty", 400, "EMPTY_FILE")
+    kind = sniff_file(upload.path)
+    if kind is None or not accepts(kinds, kind):
+        shown = kind or "unrecognised content"
+        raise InputRejected(
+            f"Unsupported file type for this tool: {upload.filename!r} is {shown}", 415, "UNSUPPORTED_MEDIA_TYPE"
+        )
+    check_input(upload.path, kind, settings.max_megapixels)
+    return InputRef(path=str(upload.path), name=upload.filename, kind=kind, size=upload.size)
+
+
+def _raise_http(exc: InputRejected) -> None:
+    if exc.status == 415:
+        raise UnsupportedMedia(exc.message, code=exc.code) from exc
+    raise LutraError(exc.message, status=exc.status, code=exc.code) from exc
+
+
+async def check_uploads(
+    tool: Tool, main: list[UploadedFile], extra: dict[str, UploadedFile], settings: Settings, *, batch: bool = False
+) -> CheckedInputs:
+    rules = tool.inputs
+    if not main:
+        raise BadRequest("No file provided", code="NO_FILE")
+    if not batch:
+        if len(main) > rules.max_files:
+            raise BadRequest(
+                f"Too many files (at most {rules.max_files}); use /batch for many files", code="TOO_MANY_FILES"
+            )
+        if len(main) < rules.min_files:
+            raise BadRequest(f"This tool needs at least {rules.min_files} files", code="TOO_FEW_FILES")
+    for part in rules.extra:
+        if part.required and part.name not in extra:
+            raise BadRequest(f"Missing the {part.name!r} file", code="NO_FILE", details={part.name: "required"})
+    try:
+        refs = [await run_in_threadpool(_check_one, f, rules.kinds, settings) for f in main]
+        extra_refs = {
+            p.name: await run_in_threadpool(_check_one, extra[p.name], p.kinds, settings)
+            for p in rules.extra
+            if p.name in extra
+        }
+    except InputRejected as exc:
+        _raise_http(exc)
+    return CheckedInputs(refs, extra_refs)
+
+
+# -- rows -------------------------------------------------------------------------
+
+
+def _insert_job(
+    job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
+) -> None:
+    with session_scope() as db:
+        db.add(
+            Job(
+                id=job_id,
+                user_id=user_id,
+                kind=kind,
+                tool_id=tool.id if tool else kind,
+                section=tool.section if tool else "",
+                settings=settings,
+                status="queued",
+                bytes_in=bytes_in,
+            )
+        )
+
+
+def _update_job(job_id: str, **values: Any) -> None:
+    with session_scope() as db:
+        db.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def load_job(job_id: str) -> Job | None:
+    with session_scope() as db:
+        return db.get(Job, job_id)
+
+
+def fail_interrupted_jobs() -> int:
+    """At start: jobs left queued/processing by a previous run can never finish now."""
+    with session_scope() as db:
+        result = db.execute(
+            update(Job)
+            .where(Job.status.in_(("queued", "processing")))
+            .values(
+                status="failed",
+                error="The server restarted while this job was running; please run it again",
+                finished_at=datetime.now(UTC),
+            )
+        )
+        return result.rowcount or 0
+
+
+# -- the service ----------------------------------------------------------------------
+
+
+class JobService:
+    def __init__(self, settings: Settings, runner: Runner, bus: EventBus) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.bus = bus
+        self._background: set[asyncio.Task[Any]] = set()
+        # Batch jobs run one runner job per file; cancelling the batch cancels those too.
+        self._children: dict[str, set[str]] = {}
+        self._cancelled: set[str] = set()
+
+    def cancel(self, job_id: str) -> None:
+        self._cancelled.add(job_id)
+        self.runner.cancel(job_id)
+        for child in self._children.get(job_id, set()):
+            self.runner.cancel(child)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        return job_id in self._cancelled
+
+    def add_child(self, parent: str, child: str) -> None:
+        self._children.setdefault(parent, set()).add(child)
+
+    def forget(self, job_id: str) -> None:
+        self._children.pop(job_id, None)
+        self._cancelled.discard(job_id)
+
+    new_id = staticmethod(new_job_id)
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.settings.data_dir / "jobs"
+
+    def workspace(self, job_id: str) -> Path:
+        return self.jobs_dir / job_id
+
+    def output_dir(self, job_id: str) -> Path:
+        return self.workspace(job_id) / "out"
+
+    async def create(
+        self, job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
+    ) -> None:
+        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, settings, bytes_in)
+
+    def spec(
+        self,
+        job_id: str,
+        steps: list[Step],
+        checked: CheckedInputs,
+        timeout_s: float | None = None,
+        workdir: Path | None = None,
+    ) -> JobSpec:
+        return JobSpec(
+            job_id=job_id,
+            steps=steps,
+            inputs=checked.inputs,
+            extra=checked.extra,
+            workdir=str(workdir or self.output_dir(job_id)),
+            timeout_s=float(timeout_s or self.settings.job_timeout_s),
+        )
+
+    async def run_spec(self, spec: JobSpec, *, report: bool = True) -> Outcome:
+        """Runs a spec on the runner, publishing progress events for its job id."""
+        job_id = spec.job_id
+        last_write = [0.0]
+
+        def on_start() -> None:
+            self.bus.publish(job_id, make_event(job_id, "processing", 0, "Starting"))
+
+        def on_progress(pct: float, message: str | None) -> None:
+            self.bus.publish(job_id, make_event(job_id, "processing", pct, message))
+            now = time.monotonic()
+            if report and now - last_write[0] > 2.0:
+                # Progress in the row is for listings; the live stream comes from the bus.
+                last_write[0] = now
+                self._spawn(run_in_threadpool(_update_job, job_id, progress=int(pct), message=message))
+
+        if report:
+            await run_in_threadpool(_update_job, job_id, status="processing", started_at=datetime.now(UTC))
+        return await self.runner.run(spec, on_progress, on_start)
+
+    def result_body(self, job_id: str, outcome: Outcome, bytes_in: int) -> dict[str, Any]:
+        outputs = [Path(p) for p in outcome.outputs]
+        sizes = [p.stat().st_size for p in outputs]
+        body: dict[str, Any] = {
+            "jobId": job_id,
+            "downloadUrl": download_url(job_id, outputs[0].name) if outputs else None,
+            "originalSize": bytes_in,
+            "processedSize": sum(sizes),
+        }
+        if len(outputs) > 1:
+            body["downloads"] = [
+                {"filename": p.name, "downloadUrl": download_url(job_id, p.name), "size": s}
+                for p, s in zip(outputs, sizes, strict=True)
+            ]
+        for key, value in outcome.data.items():
+            body.setdefault(key, value)
+        return body
+
+    async def finish(
+        self, job_id: str, outcome: Outcome, bytes_in: int, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Records the outcome, publishes the terminal event; returns the result body on success."""
+        now = datetime.now(UTC)
+        if outcome.status == "completed":
+            body = self.result_body(job_id, outcome, bytes_in)
+            if extra:
+                body.update(extra)
+            await run_in_threadpool(
+                _update_job,
+                job_id,
+                status="completed",
+                progress=100,
+                result=body,
+                message=None,
+                bytes_out=body["processedSize"],
+                finished_at=now,
+            )
+            self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=body))
+            return body
+        error = outcome.error or "Processing failed"
+        await run_in_threadpool(
+            _update_job,
+            job_id,
+            status=outcome.status,
+            error=error,
+            finished_at=now,
+            result={"httpStatus": outcome.http_status, "code": outcome.code},
+        )
+        self.bus.publish(job_id, make_event(job_id, outcome.status, 0, None, error=error, code=outcome.code))
+        return None
+
+    async def finish_batch(self, job_id: str, summary: dict[str, Any]) -> None:
+        await run_in_threadpool(
+            _update_job, job_id, status="completed", progress=100, result=summary, finished_at=datetime.now(UTC)
+        )
+
+    async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
+        await run_in_threadpool(
+            _update_job, job_id, status="failed", error=error, result=summary, finished_at=datetime.now(UTC)
+        )
+        self.bus.publish(job_id, make_event(job_id, "failed", 0, None, error=error))
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def run_in_background(self, coro: Any) -> None:
+        self._spawn(coro)
+
+    # -- clean-up ---------------------------------------------------------------------
+
+    def _expired_job_ids(self) -> list[str]:
+        cutoff = datetime.now(UTC) - timedelta(hours=self.settings.file_max_age_hours)
+        with session_scope() as db:
+            ids = list(db.scalars(select(Job.id).where(Job.created_at < cutoff, Job.status.in_(tuple(TERMINAL)))))
+            if ids:
+                for row in db.scalars(select(Job).where(Job.id.in_(ids))):
+                    db.delete(row)
+            return ids
+
+    def cleanup_once(self) -> int:
+        """Deletes finished jobs older than FILE_MAX_AGE_HOURS: rows and workspaces (and orphan folders)."""
+        ids = self._expired_job_ids()
+        for job_id in ids:
+            shutil.rmtree(self.workspace(job_id), ignore_errors=True)
+        cutoff = time.time() - self.settings.file_max_age_hours * 3600
+        if self.jobs_dir.is_dir():
+            for folder in self.jobs_dir.iterdir():
+                try:
+                    if folder.stat().st_mtime < cutoff:
+                        with session_scope() as db:
+                            alive = db.get(Job, folder.name)
+                        if alive is None or alive.status in TERMINAL:
+                            shutil.rmtree(folder, ignore_errors=True)
+                except OSError:
+                    continue
+        return len(ids)
+
+    async def cleanup_forever(self, interval_s: float = 600.0) -> None:
+        while True:
+            try:
+                removed = await run_in_threadpool(self.cleanup_once)
+                if removed:
+                    log.info("removed %d expired jobs", removed)
+            except Exception:
+                log.exception("job clean-up failed")
+            await asyncio.sleep(interval_s)

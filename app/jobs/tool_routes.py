@@ -1,0 +1,231 @@
+"""/api/v1/tools: the catalog, and one POST route per registered tool (so each is documented)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from app.auth.principal import Principal
+from app.db import session_scope
+from app.deps import CurrentUser, require
+from app.engine import registry
+from app.engine.spec import Outcome, Step
+from app.engine.tool import Tool
+from app.errors import BadRequest, LutraError, NotFound
+from app.jobs.access import job_service
+from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
+from app.jobs.uploads import ReceivedForm, UploadedFile, receive_form
+from app.settings import service as runtime_settings
+
+router = APIRouter(tags=["tools"])
+ToolUser = Annotated[Principal, Depends(require("tools:use"))]
+MAIN_FIELDS = ("file", "files", "file[]", "files[]")
+
+
+def _visibility() -> tuple[set[str], bool]:
+    with session_scope() as db:
+        return runtime_settings.disabled_tools(db), runtime_settings.experimental_enabled(db)
+
+
+async def visible_tools() -> list[Tool]:
+    disabled, experimental = await run_in_threadpool(_visibility)
+    return [t for t in registry.all_tools() if t.id not in disabled and (experimental or not t.experimental)]
+
+
+async def find_tool(section: str, tool_id: str) -> Tool:
+    tool = registry.get(tool_id)
+    if tool is None or tool.section != section:
+        raise NotFound(f'Tool "{tool_id[:64]}" not found', code="TOOL_NOT_FOUND")
+    disabled, experimental = await run_in_threadpool(_visibility)
+    if tool.id in disabled or (tool.experimental and not experimental):
+        raise NotFound(f'Tool "{tool_id[:64]}" not found', code="TOOL_NOT_FOUND")
+    return tool
+
+
+@router.get("/api/v1/tools", summary="Every available tool with its inputs and settings JSON Schema")
+async def list_tools(_: CurrentUser) -> Any:
+    return {"tools": [t.describe() for t in await visible_tools()]}
+
+
+@router.get("/api/v1/tools/{section}/{tool_id}", summary="One tool's description and settings schema")
+async def show_tool(section: str, tool_id: str, _: CurrentUser) -> Any:
+    return (await find_tool(section, tool_id)).describe()
+
+
+def outcome_error(outcome: Outcome) -> LutraError:
+    reason = outcome.error or "Processing failed"
+    if outcome.status == "canceled":
+        return LutraError("Canceled", status=422, code="CANCELED")
+    if outcome.http_status == 422:
+        return LutraError(f"Processing failed: {reason}", status=422, code=outcome.code, details={"reason": reason})
+    return LutraError(reason, status=outcome.http_status, code=outcome.code)
+
+
+def split_parts(tool: Tool, form: ReceivedForm) -> tuple[list[UploadedFile], dict[str, UploadedFile]]:
+    extra_names = {p.name for p in tool.inputs.extra}
+    extra = {f.field: f for f in form.files if f.field in extra_names}
+    main = [f for f in form.files if f.field not in extra_names]
+    unknown = [f.field for f in main if f.field not in MAIN_FIELDS]
+    if unknown:
+        raise BadRequest(f"Unexpected file field {unknown[0]!r}; send files as 'file'", code="UNEXPECTED_FIELD")
+    return main, extra
+
+
+async def read_json_body(request: Request) -> dict[str, Any]:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > 64 * 1024:
+            raise BadRequest("Request body too large (max 64 KB)", code="SETTINGS_TOO_LARGE")
+    text = raw.decode("utf-8", "replace")
+    return parse_settings_text(text)
+
+
+async def receive_tool_request(
+    request: Request, service: JobService, tool: Tool, job_id: str, *, batch: bool = False
+) -> tuple[dict[str, Any], CheckedInputs | None]:
+    """Streams the upload into the job's workspace and checks settings and files."""
+    settings = service.settings
+    if not tool.inputs.takes_files:
+        return validate_settings(tool, await read_json_body(request)), None
+    if batch:
+        limit = settings.max_batch_size or 1000
+    else:
+        limit = tool.inputs.max_files
+    form = await receive_form(
+        request,
+        service.workspace(job_id) / "in",
+        max_file_bytes=settings.max_upload_bytes,
+        max_files=limit + len(tool.inputs.extra),
+    )
+    values = validate_settings(tool, parse_settings_text(form.fields.get("settings")))
+    main, extra = split_parts(tool, form)
+    if batch and settings.max_batch_size and len(main) > settings.max_batch_size:
+        raise BadRequest(f"Too many files. Maximum batch size is {settings.max_batch_size}", code="TOO_MANY_FILES")
+    checked = await check_uploads(tool, main, extra, settings, batch=batch)
+    return values, checked
+
+
+async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
+    service = job_service(request)
+    job_id = service.new_id()
+    try:
+        values, checked = await receive_tool_request(request, service, tool, job_id)
+    except BaseException:
+        shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+        raise
+    checked = checked or CheckedInputs([])
+    await service.create(job_id, principal.user_id, "tool", tool, values, checked.total_bytes)
+    spec = service.spec(job_id, [Step(tool.id, values)], checked, tool.timeout_s)
+
+    async def execute() -> dict[str, Any] | None:
+        outcome = await service.run_spec(spec)
+        body = await service.finish(job_id, outcome, checked.total_bytes)
+        if body is None:
+            raise outcome_error(outcome)
+        return body
+
+    if tool.long:
+        service.run_in_background(_quietly(execute()))
+        return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
+    return await execute()
+
+
+async def _quietly(coro: Any) -> None:
+    # Background jobs report failure through their row and the event stream, not an exception.
+    try:
+        await coro
+    except LutraError:
+        pass
+
+
+def _openapi_for(tool: Tool) -> dict[str, Any]:
+    schema = tool.settings.model_json_schema()
+    if not tool.inputs.takes_files:
+        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+    props: dict[str, Any] = {
+        "file": {"type": "string", "format": "binary", "description": f"Input ({', '.join(tool.inputs.kinds)})"},
+        "settings": {
+            "type": "string",
+            "description": "Settings as a JSON string",
+            "contentMediaType": "application/json",
+            "contentSchema": schema,
+        },
+    }
+    for part in tool.inputs.extra:
+        props[part.name] = {"type": "string", "format": "binary", "description": part.description or part.name}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {"schema": {"type": "object", "properties": props, "required": ["file"]}}
+            },
+        }
+    }
+
+
+def _describe(tool: Tool) -> str:
+    mode = (
+        "Long-running: answers 202 {jobId, async: true}; follow /api/v1/jobs/{jobId}/progress."
+        if tool.long
+        else "Answers 200 {jobId, downloadUrl, originalSize, processedSize}."
+    )
+    files = (
+        f"Takes {tool.inputs.min_files}-{tool.inputs.max_files} file(s)."
+        if tool.inputs.takes_files
+        else "Takes a JSON body (no upload)."
+    )
+    return f"{tool.description}\n\n{files} {mode}"
+
+
+def _handlers(tool: Tool, run_batch: Any) -> tuple[Any, Any]:
+    # A factory, so each closure keeps its own tool (and FastAPI sees no extra parameters).
+    async def handler(request: Request, principal: ToolUser) -> Any:
+        return await run_tool(request, principal, await find_tool(tool.section, tool.id))
+
+    async def batch_handler(request: Request, principal: ToolUser) -> Any:
+        return await run_batch(request, principal, await find_tool(tool.section, tool.id))
+
+    return handler, batch_handler
+
+
+def add_tool_routes(app: FastAPI) -> None:
+    """One route per tool (documented with its own settings schema), then the unknown-tool fallbacks."""
+    from app.jobs.batch import run_batch
+
+    for tool in registry.all_tools():
+        handler, batch_handler = _handlers(tool, run_batch)
+        handler.__name__ = f"tool_{tool.id.replace('-', '_')}"
+        batch_handler.__name__ = f"batch_{tool.id.replace('-', '_')}"
+        app.add_api_route(
+            tool.path,
+            handler,
+            methods=["POST"],
+            summary=tool.title,
+            description=_describe(tool),
+            tags=[f"tools: {tool.section}"],
+            openapi_extra=_openapi_for(tool),
+        )
+        if tool.inputs.takes_files:
+            app.add_api_route(
+                tool.path + "/batch",
+                batch_handler,
+                methods=["POST"],
+                summary=f"{tool.title} (batch: many files, one ZIP)",
+                tags=[f"tools: {tool.section}"],
+                description="Send many `files`; answers a ZIP with X-Job-Id and X-File-Results headers.",
+                openapi_extra=_openapi_for(tool),
+            )
+
+    async def unknown_tool(section: str, tool_id: str, _: ToolUser) -> Any:
+        await find_tool(section, tool_id)
+        raise NotFound("Tool not found", code="TOOL_NOT_FOUND")
+
+    app.add_api_route("/api/v1/tools/{section}/{tool_id}", unknown_tool, methods=["POST"], include_in_schema=False)
+    app.add_api_route(
+        "/api/v1/tools/{section}/{tool_id}/batch", unknown_tool, methods=["POST"], include_in_schema=False
+    )
