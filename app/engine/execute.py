@@ -65,8 +65,8 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
         if n > 1 and index == n - 1:
             workdir = Path(spec.workdir)
 
-        def step_report(pct: float, msg: str | None, i: int = index) -> None:
-            report((i * 100.0 + pct) / n, (prefix + msg) if msg else prefix.rstrip(": ") or None)
+        def step_report(pct: float, msg: str | None, i: int = index, label: str = prefix) -> None:
+            report((i * 100.0 + pct) / n, (label + msg) if msg else label.rstrip(": ") or None)
 
         ctx = ToolContext(inputs, extra, workdir, step_report, is_cancelled)
         try:

@@ -68,7 +68,9 @@ async def process_batch(
     async def one(i: int, ref: InputRef) -> None:
         child = f"{batch_id}.{i}"
         service.add_child(batch_id, child)
-        if service.is_cancelled(batch_id):
+        if i in checked.rejected:
+            results[i] = {"file": ref.name, "error": checked.rejected[i][1]}
+        elif service.is_cancelled(batch_id):
             results[i] = {"file": ref.name, "error": "Canceled"}
         else:
             spec = service.spec(

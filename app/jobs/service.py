@@ -82,6 +82,8 @@ def validate_settings(tool: Tool, values: dict[str, Any], *, prefix: str = "") -
 class CheckedInputs:
     inputs: list[InputRef]
     extra: dict[str, InputRef] = field(default_factory=dict)
+    # Batch mode only: files refused before running, by upload index, with the reason.
+    rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def total_bytes(self) -> int:
@@ -123,6 +125,8 @@ async def check_uploads(
     for part in rules.extra:
         if part.required and part.name not in extra:
             raise BadRequest(f"Missing the {part.name!r} file", code="NO_FILE", details={part.name: "required"})
+    if batch:
+        return await _check_batch(tool, main, extra, settings)
     try:
         refs = [await run_in_threadpool(_check_one, f, rules.kinds, settings) for f in main]
         extra_refs = {
@@ -133,6 +137,28 @@ async def check_uploads(
     except InputRejected as exc:
         _raise_http(exc)
     return CheckedInputs(refs, extra_refs)
+
+
+async def _check_batch(
+    tool: Tool, main: list[UploadedFile], extra: dict[str, UploadedFile], settings: Settings
+) -> CheckedInputs:
+    """In a batch a bad file is reported on its own; the others still run."""
+    checked = CheckedInputs([])
+    try:
+        checked.extra = {
+            p.name: await run_in_threadpool(_check_one, extra[p.name], p.kinds, settings)
+            for p in tool.inputs.extra
+            if p.name in extra
+        }
+    except InputRejected as exc:
+        _raise_http(exc)
+    for index, upload in enumerate(main):
+        try:
+            checked.inputs.append(await run_in_threadpool(_check_one, upload, tool.inputs.kinds, settings))
+        except InputRejected as exc:
+            checked.rejected[index] = (upload.filename, exc.message)
+            checked.inputs.append(InputRef(path="", name=upload.filename, kind="", size=upload.size))
+    return checked
 
 
 # -- rows -------------------------------------------------------------------------

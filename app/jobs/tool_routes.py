@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from typing import Annotated, Any
 
@@ -92,10 +93,7 @@ async def receive_tool_request(
     settings = service.settings
     if not tool.inputs.takes_files:
         return validate_settings(tool, await read_json_body(request)), None
-    if batch:
-        limit = settings.max_batch_size or 1000
-    else:
-        limit = tool.inputs.max_files
+    limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
     form = await receive_form(
         request,
         service.workspace(job_id) / "in",
@@ -137,10 +135,8 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
 
 async def _quietly(coro: Any) -> None:
     # Background jobs report failure through their row and the event stream, not an exception.
-    try:
+    with contextlib.suppress(LutraError):
         await coro
-    except LutraError:
-        pass
 
 
 def _openapi_for(tool: Tool) -> dict[str, Any]:

@@ -176,10 +176,8 @@ def first_page(image: pyvips.Image) -> pyvips.Image:
 
 
 def ensure_alpha(image: pyvips.Image) -> pyvips.Image:
-    """Adds an opaque alpha band if the image has none (so padding can be transparent)."""
-    if image.hasalpha():
-        return image
-    return image.bandjoin(255 if image.format == "uchar" else image.max_alpha() if hasattr(image, "max_alpha") else 255)
+    """Adds an opaque alpha band if the image has none (so new canvas area can be transparent)."""
+    return image if image.hasalpha() else image.addalpha()
 
 
 def background_for(image: pyvips.Image, fmt: Format) -> list[float]:
@@ -236,19 +234,10 @@ def save_options(fmt: Format, quality: int | None = None, **extra: Any) -> tuple
 
 
 def save(image: pyvips.Image, path: Path, fmt: Format, quality: int | None = None, **extra: Any) -> Path:
-    """Writes `image` as `fmt` (after prepare_for) and returns the path."""
-    image = prepare_for(image, fmt)
-    suffix, options = save_options(fmt, quality, **extra)
-    # The suffix picks the saver; options go after it so libvips gets them typed, not as a string.
-    image.write_to_file(
-        str(path.with_suffix(path.suffix)) if path.suffix == suffix else str(path), **options
-    ) if path.suffix.lower() == suffix else _save_as(image, path, suffix, options)
+    """Writes `image` as `fmt` (after prepare_for) and returns the path (its suffix picks the saver)."""
+    _, options = save_options(fmt, quality, **extra)
+    prepare_for(image, fmt).write_to_file(str(path), **options)
     return path
-
-
-def _save_as(image: pyvips.Image, path: Path, suffix: str, options: dict[str, Any]) -> None:
-    # A ".heif" or ".tif" name still needs the right saver: encode by suffix, then write the bytes.
-    path.write_bytes(image.write_to_buffer(suffix, **options))
 
 
 def encode(image: pyvips.Image, fmt: Format, quality: int | None = None, **extra: Any) -> bytes:
