@@ -26,6 +26,7 @@ from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
 from app.jobs.tool_routes import router as tools_router
 from app.migrate import upgrade
+from app.pipelines.routes import router as pipelines_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
@@ -92,6 +93,7 @@ def create_app() -> FastAPI:
         audit_router,
         tools_router,
         jobs_router,
+        pipelines_router,
         docs_router,
     ):
         app.include_router(router)

@@ -128,12 +128,12 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
         return body
 
     if tool.long:
-        service.run_in_background(_quietly(execute()))
+        service.run_in_background(quietly(execute()))
         return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
     return await execute()
 
 
-async def _quietly(coro: Any) -> None:
+async def quietly(coro: Any) -> None:
     # Background jobs report failure through their row and the event stream, not an exception.
     with contextlib.suppress(LutraError):
         await coro

@@ -1,0 +1,199 @@
+"""/api/v1/pipeline: run a chain of tools on a file (or many), and keep named pipelines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+
+from app.auth.principal import Principal
+from app.db import session_scope
+from app.deps import SessionDep, require
+from app.engine.spec import Step
+from app.engine.tool import Tool
+from app.errors import BadRequest, NotFound, ValidationFailed
+from app.jobs.access import job_service
+from app.jobs.batch import respond_with_zip
+from app.jobs.service import CheckedInputs, JobService, check_uploads, validate_settings
+from app.jobs.tool_routes import outcome_error, quietly, split_parts, visible_tools
+from app.jobs.uploads import ReceivedForm, receive_form
+from app.models import Pipeline
+
+router = APIRouter(prefix="/api/v1/pipeline", tags=["pipelines"])
+ToolUser = Annotated[Principal, Depends(require("tools:use"))]
+PipelineOwner = Annotated[Principal, Depends(require("pipelines:own"))]
+
+
+class StepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    toolId: str = Field(min_length=1, max_length=64)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class PipelineBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    steps: list[StepBody] = Field(min_length=1, max_length=100)
+
+
+class SaveBody(PipelineBody):
+    name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=500)
+
+
+def pipeline_usable(tool: Tool) -> bool:
+    """A step takes the previous step's file: tools needing no file or a second upload can't chain."""
+    return tool.inputs.takes_files and not any(p.required for p in tool.inputs.extra)
+
+
+async def check_steps(steps: list[StepBody], max_steps: int) -> tuple[list[Step], list[Tool]]:
+    """Validates every step before anything runs; errors name the step."""
+    if max_steps and len(steps) > max_steps:
+        raise BadRequest(f"Pipeline exceeds maximum steps ({max_steps}, see MAX_PIPELINE_STEPS)", code="TOO_MANY_STEPS")
+    available = {t.id: t for t in await visible_tools()}
+    checked: list[Step] = []
+    tools: list[Tool] = []
+    for number, step in enumerate(steps, start=1):
+        label = f"Step {number} ({step.toolId[:64]}): "
+        tool = available.get(step.toolId)
+        if tool is None:
+            raise BadRequest(label + "tool not found or not available", code="UNKNOWN_TOOL")
+        if not pipeline_usable(tool):
+            raise BadRequest(label + "this tool can't be a pipeline step", code="NOT_PIPELINE_TOOL")
+        checked.append(Step(tool.id, validate_settings(tool, step.settings, prefix=label)))
+        tools.append(tool)
+    return checked, tools
+
+
+def parse_pipeline(form: ReceivedForm) -> PipelineBody:
+    raw = form.fields.get("pipeline")
+    if raw is None or not raw.strip():
+        raise BadRequest("No pipeline definition provided", code="NO_PIPELINE")
+    try:
+        return PipelineBody.model_validate(json.loads(raw))
+    except json.JSONDecodeError as exc:
+        raise BadRequest("Pipeline must be valid JSON", code="INVALID_PIPELINE") from exc
+    except ValidationError as exc:
+        details = {".".join(str(p) for p in e["loc"]) or "pipeline": e["msg"] for e in exc.errors()}
+        raise ValidationFailed("Invalid pipeline definition", details=details) from exc
+
+
+async def receive_pipeline(
+    request: Request, service: JobService, job_id: str, *, batch: bool
+) -> tuple[list[Step], list[Tool], CheckedInputs]:
+    settings = service.settings
+    try:
+        form = await receive_form(
+            request,
+            service.workspace(job_id) / "in",
+            max_file_bytes=settings.max_upload_bytes,
+            max_files=(settings.max_batch_size or 1000) if batch else 1,
+        )
+        steps, tools = await check_steps(parse_pipeline(form).steps, settings.max_pipeline_steps)
+        main, _ = split_parts(tools[0], form)
+        if batch and settings.max_batch_size and len(main) > settings.max_batch_size:
+            raise BadRequest(f"Too many files. Maximum batch size is {settings.max_batch_size}", code="TOO_MANY_FILES")
+        checked = await check_uploads(tools[0], main, {}, settings, batch=batch)
+    except BaseException:
+        shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+        raise
+    return steps, tools, checked
+
+
+def _steps_json(steps: list[Step]) -> list[dict[str, Any]]:
+    return [{"toolId": s.tool_id, "settings": s.settings} for s in steps]
+
+
+@router.post("/execute", summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)")
+async def execute(request: Request, principal: ToolUser) -> Any:
+    service = job_service(request)
+    job_id = service.new_id()
+    steps, tools, checked = await receive_pipeline(request, service, job_id, batch=False)
+    await service.create(
+        job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps)}, checked.total_bytes
+    )
+    timeout = sum(t.timeout_s or service.settings.job_timeout_s for t in tools)
+    spec = service.spec(job_id, steps, checked, timeout)
+
+    async def run() -> dict[str, Any]:
+        outcome = await service.run_spec(spec)
+        reports = [{"step": r.step, "toolId": r.tool_id, "size": r.size} for r in outcome.steps]
+        body = await service.finish(
+            job_id, outcome, checked.total_bytes, extra={"stepsCompleted": len(reports), "steps": reports}
+        )
+        if body is None:
+            raise outcome_error(outcome)
+        return body
+
+    if any(t.long for t in tools):
+        service.run_in_background(quietly(run()))
+        return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
+    return await run()
+
+
+@router.post("/batch", summary="Run a pipeline on many files; answers one ZIP")
+async def batch(request: Request, principal: ToolUser) -> Any:
+    service = job_service(request)
+    batch_id = service.new_id()
+    steps, tools, checked = await receive_pipeline(request, service, batch_id, batch=True)
+    timeout = sum(t.timeout_s or service.settings.job_timeout_s for t in tools)
+    return await respond_with_zip(
+        request, principal, service, batch_id, "pipeline", steps, checked, timeout, None, _steps_json(steps)
+    )
+
+
+def _view(p: Pipeline) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description or None,
+        "steps": p.steps,
+        "userId": p.user_id,
+        "createdAt": p.created_at.isoformat(),
+    }
+
+
+@router.post("/save", status_code=201, summary="Save a named pipeline")
+async def save(body: SaveBody, request: Request, principal: PipelineOwner) -> Any:
+    steps, _ = await check_steps(body.steps, job_service(request).settings.max_pipeline_steps)
+
+    def store() -> dict[str, Any]:
+        with session_scope() as db:
+            row = Pipeline(
+                user_id=principal.user_id,
+                name=body.name.strip(),
+                description=body.description or "",
+                steps=_steps_json(steps),
+            )
+            db.add(row)
+            db.flush()
+            return _view(row)
+
+    return await run_in_threadpool(store)
+
+
+@router.get("/list", summary="Saved pipelines (your own; pipelines:all sees everyone's)")
+def list_pipelines(principal: PipelineOwner, db: SessionDep) -> Any:
+    stmt = select(Pipeline).order_by(Pipeline.created_at.desc())
+    if not principal.has("pipelines:all"):
+        stmt = stmt.where(Pipeline.user_id == principal.user_id)
+    return {"pipelines": [_view(p) for p in db.scalars(stmt)]}
+
+
+@router.delete("/{pipeline_id}", summary="Delete a saved pipeline (owner, or pipelines:all)")
+def delete_pipeline(pipeline_id: str, principal: PipelineOwner, db: SessionDep) -> Any:
+    row = db.get(Pipeline, pipeline_id)
+    if row is None or (row.user_id != principal.user_id and not principal.has("pipelines:all")):
+        raise NotFound("Pipeline not found")
+    db.delete(row)
+    return {"ok": True}
+
+
+@router.get("/tools", summary="Tool ids usable as pipeline steps")
+async def pipeline_tools(_: PipelineOwner) -> Any:
+    return {"toolIds": [t.id for t in await visible_tools() if pipeline_usable(t)]}
