@@ -1,0 +1,198 @@
+"""Benchmark: Lutra's resize endpoint against a bare in-process pyvips thumbnail loop.
+
+Run by hand (never in CI):  .venv/bin/python bench/resize_bench.py [--requests 200]
+
+In one run it measures, on the same machine and the same image (a 2.7-megapixel JPEG, fit to 512 px,
+quality 80):
+  * the bare engine: pyvips.Image.thumbnail + JPEG encode in a loop, with 2 and 4 threads;
+  * the endpoint: POST /api/v1/tools/image/resize + GET of the result, with 2 and 4 concurrent
+    clients, against a real `lutra serve` started with a fresh DATA_DIR;
+and prints throughput, p50/p95 latency, the endpoint/engine ratio, the server's idle memory and its
+peak memory (server process plus its worker processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+import pyvips
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT = 2016, 1344  # 2.71 megapixels
+TARGET = 512
+QUALITY = 80
+
+
+def make_image(path: Path) -> None:
+    """A photo-like JPEG: smooth gradients plus noise, so the encoder has real work."""
+    xyz = pyvips.Image.xyz(WIDTH, HEIGHT)
+    x, y = xyz[0], xyz[1]
+    r = (x * 255 / WIDTH).cast("uchar")
+    g = (y * 255 / HEIGHT).cast("uchar")
+    b = ((x + y) * 127 / (WIDTH + HEIGHT)).cast("uchar")
+    noise = pyvips.Image.gaussnoise(WIDTH, HEIGHT, sigma=18, mean=0)
+    image = r.bandjoin([g, b]).cast("float") + noise
+    image.cast("uchar").jpegsave(str(path), Q=90)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_engine(path: Path, threads: int, count: int) -> dict[str, float]:
+    def one(_: int) -> float:
+        start = time.perf_counter()
+        thumb = pyvips.Image.thumbnail(str(path), TARGET, height=TARGET)
+        thumb.jpegsave_buffer(Q=QUALITY)
+        return time.perf_counter() - start
+
+    pyvips.cache_set_max(0)
+    one(0)  # warm-up
+    start = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        latencies = list(pool.map(one, range(count)))
+    elapsed = time.perf_counter() - start
+    return {"throughput": count / elapsed, "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, proc: psutil.Process) -> None:
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.peak = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss(self.proc))
+            time.sleep(0.05)
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "warning"}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([str(ROOT / ".venv/bin/lutra"), "serve", "--host", "127.0.0.1"], env=env, cwd=ROOT)
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
+
+
+def api_key(base: str) -> str:
+    with httpx.Client(base_url=base) as c:
+        token = c.post("/api/auth/login", json={"username": "admin", "password": "admin"}).json()["token"]
+        h = {"Authorization": f"Bearer {token}"}
+        c.post(
+            "/api/auth/change-password", json={"currentPassword": "admin", "newPassword": "bench-password"}, headers=h
+        ).raise_for_status()
+        return c.post("/api/v1/api-keys", json={"name": "bench"}, headers=h).json()["key"]
+
+
+def bench_endpoint(base: str, key: str, path: Path, clients: int, count: int) -> dict[str, float]:
+    data = path.read_bytes()
+    settings = json.dumps({"width": TARGET, "height": TARGET, "fit": "inside", "quality": QUALITY})
+    local = threading.local()
+
+    def one(_: int) -> float:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        start = time.perf_counter()
+        r = local.client.post(
+            "/api/v1/tools/image/resize", files={"file": ("photo.jpg", data, "image/jpeg")}, data={"settings": settings}
+        )
+        r.raise_for_status()
+        d = local.client.get(r.json()["downloadUrl"])
+        d.raise_for_status()
+        assert d.content[:3] == b"\xff\xd8\xff"
+        return time.perf_counter() - start
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(clients * 2)))  # warm-up: worker processes start
+        start = time.perf_counter()
+        latencies = list(pool.map(one, range(count)))
+    elapsed = time.perf_counter() - start
+    return {"throughput": count / elapsed, "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200, help="requests per concurrency level")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        image = Path(tmp) / "photo.jpg"
+        make_image(image)
+        print(
+            f"image: {WIDTH}x{HEIGHT} JPEG, {image.stat().st_size // 1024} KB; target {TARGET} px, Q{QUALITY}; "
+            f"{os.cpu_count()} CPU cores"
+        )
+        port = free_port()
+        server = start_server(Path(tmp) / "data", port)
+        proc = psutil.Process(server.pid)
+        try:
+            time.sleep(1.0)
+            idle = tree_rss(proc)
+            base = f"http://127.0.0.1:{port}"
+            key = api_key(base)
+            rows = []
+            sampler = MemorySampler(proc)
+            sampler.start()
+            for level in (2, 4):
+                engine = bench_engine(image, level, args.requests)
+                endpoint = bench_endpoint(base, key, image, level, args.requests)
+                rows.append((level, engine, endpoint))
+            sampler.running = False
+            sampler.join()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"\nidle server memory (server + workers): {idle / 2**20:.0f} MB")
+    print(f"peak server memory under load:         {sampler.peak / 2**20:.0f} MB\n")
+    print(
+        f"{'conc':>4} | {'engine req/s':>12} {'p50 ms':>7} {'p95 ms':>7} | {'endpoint req/s':>14} "
+        f"{'p50 ms':>7} {'p95 ms':>7} | {'ratio':>5}"
+    )
+    for level, engine, endpoint in rows:
+        ratio = endpoint["throughput"] / engine["throughput"]
+        print(
+            f"{level:>4} | {engine['throughput']:>12.1f} {engine['p50'] * 1000:>7.1f} {engine['p95'] * 1000:>7.1f} | "
+            f"{endpoint['throughput']:>14.1f} {endpoint['p50'] * 1000:>7.1f} {endpoint['p95'] * 1000:>7.1f} | "
+            f"{ratio:>5.2f}"
+        )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
