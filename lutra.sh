@@ -5,11 +5,22 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+die() { echo "lutra: $*" >&2; exit 1; }
+
+# apt needs root: run it directly when we are root (containers often lack sudo), through sudo otherwise.
+need_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run '$*': run this script as root or install sudo"
+  fi
+}
 
 install_system_packages() {
   local wanted missing=()
-  wanted=$(grep -v '^#' docker/apt-packages.txt | xargs)
+  wanted=$(sed 's/#.*//' docker/apt-packages.txt | xargs)
   for pkg in $wanted; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
@@ -22,7 +33,11 @@ install_system_packages() {
 
 install_python_packages() {
   local stamp=.venv/.lutra-installed
-  if [ ! -x .venv/bin/python ]; then
+  # A venv made before python3-venv was installed has a python but no pip: start it again.
+  if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+      || die "Python 3.11 or newer is needed; python3 is $(python3 --version 2>&1)"
+    rm -rf .venv
     python3 -m venv .venv
   fi
   # Reinstall only when the dependency list changed.
