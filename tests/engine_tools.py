@@ -9,7 +9,7 @@ import time
 
 from pydantic import Field
 
-from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, action, tool
 
 
 class SleepSettings(ToolSettings):
@@ -95,3 +95,33 @@ def copy_run(ctx: ToolContext, settings: ToolSettings) -> ToolResult:
         shutil.copyfile(f.path, out)
         outs.append(out)
     return ToolResult(outs, data={"copied": len(outs)})
+
+
+@action("test-copy", "inspect", summary="Sizes of the inputs")
+def copy_inspect(ctx: ToolContext, settings: ToolSettings) -> ToolResult:
+    return ToolResult([], data={"sizes": [f.size for f in ctx.inputs], "kinds": [f.kind for f in ctx.inputs]})
+
+
+@action("test-copy", "preview", summary="The first input back, with its size as a header", returns="file")
+def copy_preview(ctx: ToolContext, settings: ToolSettings) -> ToolResult:
+    out = ctx.output_path("preview" + ctx.input.path.suffix)
+    shutil.copyfile(ctx.input.path, out)
+    return ToolResult([out], data={"originalSize": ctx.input.size})
+
+
+class TextSettings(ToolSettings):
+    text: str = Field("hello", max_length=100)
+
+
+@tool(
+    id="test-optional",
+    section="files",
+    title="Optional file",
+    description="Text alone, or text and a file.",
+    settings=TextSettings,
+    inputs=Inputs(kinds=("image",), min_files=0, max_files=1),
+)
+def optional_run(ctx: ToolContext, settings: TextSettings) -> ToolResult:
+    out = ctx.output_path("note.txt")
+    out.write_text(f"{settings.text}:{len(ctx.inputs)}")
+    return ToolResult([out])

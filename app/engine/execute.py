@@ -52,8 +52,15 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
                     http_status=422,
                     code="PIPELINE_INCOMPATIBLE",
                 )
+        run = tool.run
+        model = tool.settings
+        if step.action is not None:
+            found = registry.get_action(tool.id, step.action)
+            if found is None:
+                return Outcome("failed", error=f"{prefix}unknown action", http_status=404, code="NOT_FOUND")
+            run, model = found.run, found.settings or tool.settings
         try:
-            settings = tool.settings.model_validate(step.settings)
+            settings = model.model_validate(step.settings)
         except ValidationError as exc:
             return Outcome(
                 "failed",
@@ -71,7 +78,7 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
         ctx = ToolContext(inputs, extra, workdir, step_report, is_cancelled)
         try:
             ctx.check_cancelled()
-            result = tool.run(ctx, settings)
+            result = run(ctx, settings)
         except Cancelled:
             return Outcome("canceled", error="Canceled", code="CANCELED")
         except InputRejected as exc:

@@ -8,9 +8,10 @@ import os
 import pkgutil
 import re
 
-from app.engine.tool import SECTIONS, Tool, ToolSettings
+from app.engine.tool import SECTIONS, Action, Tool, ToolSettings
 
 _TOOLS: dict[str, Tool] = {}
+_ACTIONS: dict[tuple[str, str], Action] = {}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -34,6 +35,25 @@ def register(spec: Tool) -> Tool:
         raise RegistryError(f"tool {spec.id!r}: min_files > max_files")
     _TOOLS[spec.id] = spec
     return spec
+
+
+def register_action(spec: Action) -> Action:
+    if spec.tool_id not in _TOOLS:
+        raise RegistryError(f"action {spec.name!r}: register tool {spec.tool_id!r} first")
+    if not _ID.match(spec.name) or spec.name == "batch":
+        raise RegistryError(f"tool {spec.tool_id!r}: invalid action name {spec.name!r}")
+    if (spec.tool_id, spec.name) in _ACTIONS:
+        raise RegistryError(f"duplicate action {spec.tool_id}/{spec.name}")
+    _ACTIONS[(spec.tool_id, spec.name)] = spec
+    return spec
+
+
+def get_action(tool_id: str, name: str) -> Action | None:
+    return _ACTIONS.get((tool_id, name))
+
+
+def actions_of(tool_id: str) -> list[Action]:
+    return [a for (t, _), a in sorted(_ACTIONS.items()) if t == tool_id]
 
 
 def load_all() -> dict[str, Tool]:

@@ -21,6 +21,7 @@ class InputRef:
 class Step:
     tool_id: str
     settings: dict[str, Any]
+    action: str | None = None  # a tool's sub-route (e.g. "inspect") instead of its main run
 
 
 @dataclass

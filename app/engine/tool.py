@@ -69,7 +69,8 @@ class ExtraPart:
 @dataclass(frozen=True)
 class Inputs:
     """Which uploads a tool accepts. `kinds` are content kinds detected from the bytes (see sniff.py);
-    max_files=0 means the tool takes a JSON body and no upload."""
+    max_files=0 means the tool takes a JSON body and no upload; min_files=0 with max_files>0 means
+    both: a JSON body (settings only) or a multipart upload."""
 
     kinds: tuple[str, ...] = ()
     min_files: int = 1
@@ -140,6 +141,30 @@ class ToolContext:
 
 
 RunFunction = Callable[[ToolContext, Any], ToolResult]
+
+
+def _actions_of(tool_id: str) -> list[Action]:
+    from app.engine.registry import actions_of
+
+    return actions_of(tool_id)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A tool's sub-route, POST <tool path>/<name>: same uploads, its own run function.
+
+    returns="json" answers ToolResult.data as JSON (e.g. /inspect); returns="file" answers the first
+    output file itself, with ToolResult.data as X-* headers (e.g. /preview).
+    """
+
+    tool_id: str
+    name: str
+    run: RunFunction
+    summary: str
+    settings: type[ToolSettings] | None = None  # None: the tool's own settings model
+    returns: Literal["json", "file"] = "json"
+
+
 Validator = Callable[[InputFile], None]
 
 
@@ -182,6 +207,10 @@ class Tool:
             },
             "settingsSchema": self.settings.model_json_schema(),
             "endpoint": self.path,
+            "actions": [
+                {"name": a.name, "summary": a.summary, "returns": a.returns, "endpoint": f"{self.path}/{a.name}"}
+                for a in _actions_of(self.id)
+            ],
         }
 
 
@@ -217,6 +246,27 @@ def tool(
                 formats=formats,
                 timeout_s=timeout_s,
             )
+        )
+        return run
+
+    return register_run
+
+
+def action(
+    tool_id: str,
+    name: str,
+    *,
+    summary: str,
+    returns: Literal["json", "file"] = "json",
+    settings: type[ToolSettings] | None = None,
+) -> Callable[[RunFunction], RunFunction]:
+    """Declares a sub-route of a tool registered earlier in the same module."""
+
+    def register_run(run: RunFunction) -> RunFunction:
+        from app.engine.registry import register_action
+
+        register_action(
+            Action(tool_id=tool_id, name=name, run=run, summary=summary, settings=settings, returns=returns)
         )
         return run
 

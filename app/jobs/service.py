@@ -24,7 +24,7 @@ from app.engine.media.probe import check_input
 from app.engine.media.sniff import accepts, sniff_file
 from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
-from app.engine.tool import InputRejected, Tool
+from app.engine.tool import InputRejected, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, UnsupportedMedia, ValidationFailed
 from app.jobs.events import TERMINAL, EventBus, make_event
 from app.jobs.uploads import UploadedFile
@@ -63,11 +63,13 @@ def parse_settings_text(raw: str | None) -> dict[str, Any]:
     return value
 
 
-def validate_settings(tool: Tool, values: dict[str, Any], *, prefix: str = "") -> dict[str, Any]:
+def validate_settings(
+    tool: Tool, values: dict[str, Any], *, prefix: str = "", model: type[ToolSettings] | None = None
+) -> dict[str, Any]:
     """Checks settings against the tool's model; returns them with the service-only keys removed."""
     own = {k: v for k, v in values.items() if k not in SERVICE_KEYS}
     try:
-        tool.settings.model_validate(own)
+        (model or tool.settings).model_validate(own)
     except ValidationError as exc:
         details = {".".join(str(p) for p in err["loc"]) or "settings": err["msg"] for err in exc.errors()}
         first_field, first_msg = next(iter(details.items()))
@@ -113,7 +115,7 @@ async def check_uploads(
     tool: Tool, main: list[UploadedFile], extra: dict[str, UploadedFile], settings: Settings, *, batch: bool = False
 ) -> CheckedInputs:
     rules = tool.inputs
-    if not main:
+    if not main and rules.min_files > 0:
         raise BadRequest("No file provided", code="NO_FILE")
     if not batch:
         if len(main) > rules.max_files:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.principal import Principal
 from app.db import session_scope
 from app.deps import CurrentUser, require
 from app.engine import registry
+from app.engine.media.sniff import mime_for, sniff_file
 from app.engine.spec import Outcome, Step
-from app.engine.tool import Tool
+from app.engine.tool import Action, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, NotFound
 from app.jobs.access import job_service
 from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
@@ -86,13 +89,23 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     return parse_settings_text(text)
 
 
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
 async def receive_tool_request(
-    request: Request, service: JobService, tool: Tool, job_id: str, *, batch: bool = False
+    request: Request,
+    service: JobService,
+    tool: Tool,
+    job_id: str,
+    *,
+    batch: bool = False,
+    model: type[ToolSettings] | None = None,
 ) -> tuple[dict[str, Any], CheckedInputs | None]:
     """Streams the upload into the job's workspace and checks settings and files."""
     settings = service.settings
-    if not tool.inputs.takes_files:
-        return validate_settings(tool, await read_json_body(request)), None
+    if not tool.inputs.takes_files or (tool.inputs.min_files == 0 and not batch and _is_json(request)):
+        return validate_settings(tool, await read_json_body(request), model=model), None
     limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
     form = await receive_form(
         request,
@@ -100,7 +113,7 @@ async def receive_tool_request(
         max_file_bytes=settings.max_upload_bytes,
         max_files=limit + len(tool.inputs.extra),
     )
-    values = validate_settings(tool, parse_settings_text(form.fields.get("settings")))
+    values = validate_settings(tool, parse_settings_text(form.fields.get("settings")), model=model)
     main, extra = split_parts(tool, form)
     if batch and settings.max_batch_size and len(main) > settings.max_batch_size:
         raise BadRequest(f"Too many files. Maximum batch size is {settings.max_batch_size}", code="TOO_MANY_FILES")
@@ -131,6 +144,44 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
         service.run_in_background(quietly(execute()))
         return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
     return await execute()
+
+
+async def run_action(request: Request, principal: Principal, tool: Tool, action: Action) -> Any:
+    """A tool's sub-route: runs at once like a fast tool and answers JSON data or the file itself."""
+    service = job_service(request)
+    job_id = service.new_id()
+    model = action.settings or tool.settings
+    try:
+        values, checked = await receive_tool_request(request, service, tool, job_id, model=model)
+    except BaseException:
+        shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+        raise
+    checked = checked or CheckedInputs([])
+    await service.create(
+        job_id, principal.user_id, "action", tool, {**values, "action": action.name}, checked.total_bytes
+    )
+    spec = service.spec(job_id, [Step(tool.id, values, action.name)], checked, tool.timeout_s)
+    outcome = await service.run_spec(spec)
+    body = await service.finish(job_id, outcome, checked.total_bytes)
+    if body is None:
+        raise outcome_error(outcome)
+    if action.returns == "json":
+        return outcome.data
+    if not outcome.outputs:
+        raise LutraError("Processing failed: no output", status=422, code="PROCESSING_FAILED")
+    path = Path(outcome.outputs[0])
+    headers = {
+        "X-" + "-".join(w.capitalize() for w in _words(k)): str(v)
+        for k, v in outcome.data.items()
+        if isinstance(v, str | int | float | bool)
+    }
+    headers["X-Job-Id"] = job_id
+    return FileResponse(path, media_type=mime_for(sniff_file(path) or ""), headers=headers)
+
+
+def _words(key: str) -> list[str]:
+    """camelCase to words, for header names: originalSize -> Original-Size."""
+    return re.sub(r"([A-Z])", r" \1", key).split() or [key]
 
 
 async def quietly(coro: Any) -> None:
@@ -178,6 +229,14 @@ def _describe(tool: Tool) -> str:
     return f"{tool.description}\n\n{files} {mode}"
 
 
+def _action_handler(tool: Tool, action: Action) -> Any:
+    async def handler(request: Request, principal: ToolUser) -> Any:
+        return await run_action(request, principal, await find_tool(tool.section, tool.id), action)
+
+    handler.__name__ = f"action_{tool.id.replace('-', '_')}_{action.name.replace('-', '_')}"
+    return handler
+
+
 def _handlers(tool: Tool, run_batch: Any) -> tuple[Any, Any]:
     # A factory, so each closure keeps its own tool (and FastAPI sees no extra parameters).
     async def handler(request: Request, principal: ToolUser) -> Any:
@@ -206,6 +265,15 @@ def add_tool_routes(app: FastAPI) -> None:
             tags=[f"tools: {tool.section}"],
             openapi_extra=_openapi_for(tool),
         )
+        for act in registry.actions_of(tool.id):
+            app.add_api_route(
+                f"{tool.path}/{act.name}",
+                _action_handler(tool, act),
+                methods=["POST"],
+                summary=f"{tool.title}: {act.summary}",
+                tags=[f"tools: {tool.section}"],
+                openapi_extra=_openapi_for(tool),
+            )
         if tool.inputs.takes_files:
             app.add_api_route(
                 tool.path + "/batch",
