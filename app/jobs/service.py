@@ -101,7 +101,7 @@ def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings)
         raise InputRejected(
             f"Unsupported file type for this tool: {upload.filename!r} is {shown}", 415, "UNSUPPORTED_MEDIA_TYPE"
         )
-    check_input(upload.path, kind, settings.max_megapixels)
+    check_input(upload.path, kind, settings.max_megapixels, kinds)
     return InputRef(path=str(upload.path), name=upload.filename, kind=kind, size=upload.size)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engine.media.sniff import IMAGE_KINDS
+from app.engine.media.sniff import AUDIO_KINDS, IMAGE_KINDS, KIND_GROUPS, SUBTITLE_KINDS, VIDEO_KINDS
 from app.engine.tool import InputRejected
 
 # Formats whose decoders may reach outside the file (external entities, linked images): libvips'
@@ -38,6 +38,45 @@ def check_image(path: Path, kind: str, max_megapixels: int) -> tuple[int, int]:
     return width, height
 
 
-def check_input(path: Path, kind: str, max_megapixels: int) -> None:
+def _resolve(accepted: tuple[str, ...]) -> set[str]:
+    return {k for name in accepted for k in KIND_GROUPS.get(name, (name,))}
+
+
+def check_media(path: Path, kind: str, accepted: tuple[str, ...] = ()) -> None:
+    """ffprobes an audio, video or subtitle upload with the same safe input rules ffmpeg uses.
+
+    Rejects files that are not readable media, that have no video stream for a video-only tool, or
+    that run longer than MAX_VIDEO_DURATION_S.
+    """
+    from app.config import get_settings
+    from app.engine.media import ffmpeg
+
+    try:
+        info = ffmpeg.probe(path, kind)
+    except ffmpeg.ProbeFailed as exc:
+        raise InputRejected(f"The file is {exc}", 415, "UNSUPPORTED_MEDIA_TYPE") from exc
+    if kind in SUBTITLE_KINDS:
+        if not info.subtitles:
+            raise InputRejected("The file is not a readable subtitle file", 415, "UNSUPPORTED_MEDIA_TYPE")
+        return
+    if info.video is None and info.audio is None:
+        raise InputRejected("The file has no audio or video stream", 415, "UNSUPPORTED_MEDIA_TYPE")
+    wanted = _resolve(accepted)
+    # A tool that takes no audio formats needs pictures: an audio-only MP4 or WebM can't feed it.
+    if kind in VIDEO_KINDS and wanted and not wanted & set(AUDIO_KINDS) and info.video is None:
+        raise InputRejected("The file has no video stream", 400, "NO_VIDEO_STREAM")
+    if wanted and wanted <= set(AUDIO_KINDS) | set(VIDEO_KINDS) and wanted & set(AUDIO_KINDS) and info.audio is None:
+        raise InputRejected("The file has no audio stream", 400, "NO_AUDIO_STREAM")
+    limit = get_settings().max_video_duration_s
+    if info.duration > limit:
+        raise InputRejected(
+            f"Media too long: {info.duration:.0f} s (limit {limit} s, see MAX_VIDEO_DURATION_S)", 400, "MEDIA_TOO_LONG"
+        )
+
+
+def check_input(path: Path, kind: str, max_megapixels: int, accepted: tuple[str, ...] = ()) -> None:
+    """`accepted` is the tool's Inputs.kinds, so media checks know whether it needs pictures or sound."""
     if kind in IMAGE_KINDS:
         check_image(path, kind, max_megapixels)
+    elif kind in VIDEO_KINDS or kind in AUDIO_KINDS or kind in SUBTITLE_KINDS:
+        check_media(path, kind, accepted)

@@ -10,6 +10,7 @@ HEAD_BYTES = 4096
 IMAGE_KINDS = ("jpeg", "png", "webp", "gif", "tiff", "bmp", "heif", "avif", "svg", "jxl", "jp2", "ico")
 VIDEO_KINDS = ("mp4", "mov", "webm", "mkv", "avi")
 AUDIO_KINDS = ("mp3", "wav", "ogg", "flac", "m4a")
+SUBTITLE_KINDS = ("srt", "vtt")
 
 MIME = {
     "jpeg": "image/jpeg",
@@ -36,6 +37,8 @@ MIME = {
     "ogg": "audio/ogg",
     "flac": "audio/flac",
     "m4a": "audio/mp4",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
 }
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -43,6 +46,8 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 _QT_BRANDS = {b"qt  "}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
 _SVG = re.compile(rb"<svg[\s>]", re.IGNORECASE)
+# SubRip: a cue number, then a "00:00:01,000 --> 00:00:02,500" timing line.
+_SRT = re.compile(rb"\d{1,9}[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
 
 
 def _ftyp(head: bytes) -> str | None:
@@ -106,6 +111,10 @@ def sniff_bytes(head: bytes) -> str | None:
     if kind:
         return kind
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"WEBVTT") and text[6:7] in (b"", b" ", b"\t", b"\r", b"\n"):
+        return "vtt"
+    if _SRT.match(text):
+        return "srt"
     if text.startswith((b"<?xml", b"<svg", b"<!--", b"<!DOCTYPE svg")) and _SVG.search(head):
         return "svg"
     return None
@@ -125,6 +134,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "image": IMAGE_KINDS,
     "video": VIDEO_KINDS,
     "audio": AUDIO_KINDS,
+    "subtitle": SUBTITLE_KINDS,
 }
 
 
