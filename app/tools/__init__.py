@@ -1,0 +1,1 @@
+"""The tool catalog: one module per tool, grouped by section."""
