@@ -131,8 +131,10 @@ def test_image_pad(admin: TestClient) -> None:
     assert (out.width, out.height) == (71, 40) and near(rgb(out, 2, 20), BLUE, 30) and near(rgb(out, 35, 20), RED, 30)
     out = fetch_image(admin, run_tool(admin, "image-pad", data, {"target": "1:1", "padding": 25}))
     assert (out.width, out.height) == (60, 60) and near(rgb(out, 2, 2), WHITE, 10)
-    out = fetch_image(admin, run_tool(admin, "image-pad", data, {"target": "custom", "ratioW": 1, "ratioH": 2,
-                                                              "background": "transparent"}))
+    out = fetch_image(
+        admin,
+        run_tool(admin, "image-pad", data, {"target": "custom", "ratioW": 1, "ratioH": 2, "background": "transparent"}),
+    )
     assert (out.width, out.height, out.bands) == (40, 80, 4) and out(20, 2)[3] == 0
     out = fetch_image(admin, run_tool(admin, "image-pad", data, {"target": "9:16", "background": "blur"}))
     assert out.height == 71 and near(rgb(out, 20, 2), RED, 60)
