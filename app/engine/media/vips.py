@@ -127,8 +127,9 @@ def load(path: Path, kind: str, *, sequential: bool = True, all_pages: bool = Fa
     if orientation(head) != 1 and not is_animated(head):
         # autorot turns pixels and drops the tag, so later saves don't rotate twice.
         return head.autorot()
-    if sequential:
+    if sequential and not is_animated(head):
         return pyvips.Image.new_from_file(str(path), access="sequential", **options)
+    # Frames are cut out of the strip one by one: that needs random access.
     return head
 
 
@@ -190,6 +191,18 @@ def background_for(image: pyvips.Image, fmt: Format) -> list[float]:
     if image.hasalpha():
         colour[-1] = top
     return colour
+
+
+def scale(image: pyvips.Image, factor: float) -> pyvips.Image:
+    """Scales every frame by `factor`, premultiplying alpha so transparent edges don't go dark."""
+
+    def one(frame: pyvips.Image) -> pyvips.Image:
+        if not frame.hasalpha():
+            return frame.resize(factor)
+        original = frame.format
+        return frame.premultiply().resize(factor).unpremultiply().cast(original)
+
+    return map_pages(image, one)
 
 
 def prepare_for(image: pyvips.Image, fmt: Format) -> pyvips.Image:
