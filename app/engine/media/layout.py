@@ -338,3 +338,36 @@ def write_zip(path: Path, files: Sequence[tuple[str, bytes | Path]]) -> Path:
             else:
                 archive.writestr(name, content)
     return path
+
+
+# --- untrusted SVG -------------------------------------------------------------------------------
+
+# Every way an SVG can point outside itself: attributes carrying a URL, CSS url() and @import,
+# and DTD entities or external DOCTYPEs. Only same-document (#id) and data: references are harmless.
+_SVG_ATTR_REF = re.compile(r"""(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_SVG_CSS_URL = re.compile(r"""url\s*\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*))\)""", re.IGNORECASE)
+_SVG_DTD = re.compile(r"<!ENTITY|<!DOCTYPE[^>]*(?:SYSTEM|PUBLIC|\[)|@import|<\?xml-stylesheet", re.IGNORECASE)
+
+
+def decode_svg_text(data: bytes) -> str:
+    """The SVG's text, whichever Unicode encoding its byte-order mark announces (UTF-8 otherwise)."""
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(codec, "replace")
+    return data.decode("utf-8", "replace")
+
+
+def svg_external_references(data: bytes) -> list[str]:
+    """References in an SVG that would reach outside the document (URLs, files, entities), unescaped."""
+    import html
+
+    text = decode_svg_text(data)
+    found = [m.group(0)[:80] for m in _SVG_DTD.finditer(text)]
+    # XML character references (&#104;ttp:) and CSS escapes are undone before looking at a value.
+    values = [m.group(1) or m.group(2) or "" for m in _SVG_ATTR_REF.finditer(text)]
+    values += [m.group(1) or m.group(2) or m.group(3) or "" for m in _SVG_CSS_URL.finditer(html.unescape(text))]
+    for raw in values:
+        value = html.unescape(raw).strip().strip("\"'").strip()
+        if "\\" in value or not value.lower().startswith(("#", "data:")):
+            found.append(value[:80] or "(empty reference)")
+    return found
