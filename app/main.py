@@ -25,6 +25,7 @@ from app.jobs.routes import router as jobs_router
 from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
 from app.jobs.tool_routes import router as tools_router
+from app.memes.routes import router as memes_router
 from app.migrate import upgrade
 from app.pipelines.routes import router as pipelines_router
 from app.roles.routes import router as roles_router
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
         tools_router,
         jobs_router,
         pipelines_router,
+        memes_router,
         docs_router,
     ):
         app.include_router(router)

@@ -1,0 +1,1 @@
+"""The meme generator's supporting routes: built-in templates, thumbnails and fonts."""
