@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 
 from app.auth.principal import Principal
 from app.deps import SessionDep, require
+from app.errors import ValidationFailed
 from app.models import AuditEntry
 
 router = APIRouter(prefix="/api/v1/audit-log", tags=["audit"])
+ACTION = re.compile(r"^[A-Za-z0-9_]+$")
 Auditor = Annotated[Principal, Depends(require("audit:read"))]
 
 
@@ -34,6 +37,8 @@ def audit_log(
 ) -> Any:
     filters = []
     if action:
+        if not ACTION.match(action):
+            raise ValidationFailed("Invalid action filter", details={"action": "letters, digits and _ only"})
         filters.append(AuditEntry.action == action)
     if from_ is not None:
         filters.append(AuditEntry.created_at >= _utc(from_))

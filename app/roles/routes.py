@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import record
 from app.auth.permissions import PERMISSIONS
@@ -20,23 +22,33 @@ from app.models import Role, User
 router = APIRouter(prefix="/api/v1/roles", tags=["roles"])
 RoleReader = Annotated[Principal, Depends(require("audit:read"))]
 RoleAdmin = Annotated[Principal, Depends(require("users:manage"))]
-ROLE_NAME = re.compile(r"^[a-z0-9_-]{2,30}$")
+ROLE_NAME = re.compile(r"^[a-z0-9_-]+$")
 
 
 def _name(value: str) -> str:
     value = value.strip().lower()
+    if not 2 <= len(value) <= 30:
+        raise PydanticCustomError("role_name", "Role name must be 2-30 characters")
     if not ROLE_NAME.match(value):
-        raise ValueError("Role name must be 2-30 characters: lowercase letters, numbers, hyphens, underscores")
+        raise PydanticCustomError(
+            "role_name", "Role name can only contain lowercase letters, numbers, hyphens, and underscores"
+        )
     return value
 
 
 def _perms(value: list[str]) -> list[str]:
     unknown = [p for p in value if p not in PERMISSIONS]
     if unknown:
-        raise ValueError(f"Invalid permissions: {', '.join(unknown)}")
+        raise PydanticCustomError("permissions", "Invalid permissions: {unknown}", {"unknown": ", ".join(unknown)})
     if not value:
-        raise ValueError("At least one permission is required")
+        raise PydanticCustomError("permissions", "At least one permission is required")
     return sorted(set(value))
+
+
+def _description(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("description", "Description must not contain NUL characters")
+    return value
 
 
 class CreateRoleBody(BaseModel):
@@ -45,8 +57,20 @@ class CreateRoleBody(BaseModel):
     description: str = Field("", max_length=500)
     permissions: list[str]
 
-    _n = field_validator("name")(classmethod(lambda cls, v: _name(v)))
-    _p = field_validator("permissions")(classmethod(lambda cls, v: _perms(v)))
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return _name(value)
+
+    @field_validator("permissions")
+    @classmethod
+    def _check_permissions(cls, value: list[str]) -> list[str]:
+        return _perms(value)
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        return _description(value)
 
 
 class UpdateRoleBody(BaseModel):
@@ -55,8 +79,20 @@ class UpdateRoleBody(BaseModel):
     description: str | None = Field(None, max_length=500)
     permissions: list[str] | None = None
 
-    _n = field_validator("name")(classmethod(lambda cls, v: None if v is None else _name(v)))
-    _p = field_validator("permissions")(classmethod(lambda cls, v: None if v is None else _perms(v)))
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str | None) -> str | None:
+        return None if value is None else _name(value)
+
+    @field_validator("permissions")
+    @classmethod
+    def _check_permissions(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _perms(value)
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str | None) -> str | None:
+        return None if value is None else _description(value)
 
 
 def _view(role: Role, user_count: int) -> dict[str, Any]:
@@ -73,18 +109,19 @@ def _view(role: Role, user_count: int) -> dict[str, Any]:
 
 
 def _get_custom(db: SessionDep, role_id: str, verb: str) -> Role:
-    role = db.get(Role, role_id)
+    # PostgreSQL rejects NUL in a query parameter; no id contains one, so it simply is not found.
+    role = db.get(Role, role_id) if "\x00" not in role_id else None
     if role is None:
         raise NotFound("Role not found")
     if role.is_builtin:
-        raise ValidationFailed(f"Cannot {verb} built-in roles", code="BUILTIN_ROLE")
+        raise ValidationFailed(f"Cannot {verb} built-in roles")
     return role
 
 
-def _check_grantable(actor: Principal, perms: list[str]) -> None:
+def _check_grantable(actor: Principal, perms: list[str], what: str = "grant permissions") -> None:
     lacking = [p for p in perms if not actor.has(p)]
     if lacking:
-        raise Forbidden(f"Cannot grant permissions you don't have: {', '.join(lacking)}", code="ESCALATION_DENIED")
+        raise Forbidden(f"Cannot {what} you don't have: {', '.join(lacking)}", code="ESCALATION_DENIED")
 
 
 def _unique(db: SessionDep, name: str, exclude: str | None = None) -> None:
@@ -93,6 +130,15 @@ def _unique(db: SessionDep, name: str, exclude: str | None = None) -> None:
         stmt = stmt.where(Role.id != exclude)
     if db.scalar(stmt):
         raise Conflict("Role name already exists", code="CONFLICT")
+
+
+def _flush(db: SessionDep) -> None:
+    # Two requests can pass the check above at once; the unique index then decides, and the loser
+    # gets the same 409 instead of a 500.
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict("Role name already exists", code="CONFLICT") from None
 
 
 @router.get("", summary="List roles with their permissions and user counts")
@@ -108,7 +154,7 @@ def create_role(body: CreateRoleBody, request: Request, actor: RoleAdmin, db: Se
     _check_grantable(actor, body.permissions)
     role = Role(name=body.name, description=body.description, permissions=body.permissions)
     db.add(role)
-    db.flush()
+    _flush(db)
     record(
         db,
         "ROLE_CREATED",
@@ -125,10 +171,13 @@ def create_role(body: CreateRoleBody, request: Request, actor: RoleAdmin, db: Se
 @router.put("/{role_id}", summary="Update a custom role (built-ins cannot change)")
 def update_role(role_id: str, body: UpdateRoleBody, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
     role = _get_custom(db, role_id, "modify")
+    # Someone holding users:manage alone must not rename or reshape a stronger role.
+    _check_grantable(actor, role.permissions, "change a role holding permissions")
     if body.name is not None and body.name != role.name:
         _unique(db, body.name, exclude=role.id)
         db.execute(update(User).where(User.role == role.name).values(role=body.name))
         role.name = body.name
+        _flush(db)
     if body.description is not None:
         role.description = body.description
     if body.permissions is not None:
@@ -150,6 +199,8 @@ def update_role(role_id: str, body: UpdateRoleBody, request: Request, actor: Rol
 @router.delete("/{role_id}", summary="Delete a custom role; its users fall back to the user role")
 def delete_role(role_id: str, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
     role = _get_custom(db, role_id, "delete")
+    # ...nor demote its members to `user` by deleting it.
+    _check_grantable(actor, role.permissions, "change a role holding permissions")
     affected = list(db.scalars(select(User).where(User.role == role.name)))
     for user in affected:
         user.role = "user"

@@ -18,6 +18,7 @@ from app.errors import ValidationFailed
 from app.models import Setting
 
 KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,99}$")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,6}$")
 HTML_TAG = re.compile(r"<[a-z/!?][^>]*>", re.IGNORECASE)
 MAX_VALUE_CHARS = 64 * 1024
 
@@ -57,7 +58,8 @@ def _normalise_known(key: str, text: str) -> str:
             )
         return text.lower()
     if key == "loginAttemptLimit":
-        if not text.isdigit() or not 1 <= int(text) <= 1000:
+        # ASCII digits only: str.isdigit() accepts "²", which int() then rejects.
+        if not WHOLE_NUMBER.match(text) or not 1 <= int(text) <= 1000:
             raise ValidationFailed(
                 "loginAttemptLimit must be a whole number from 1 to 1000",
                 details={"loginAttemptLimit": "expected integer 1-1000"},
@@ -75,6 +77,8 @@ def validate(key: Any, value: Any) -> str:
     text = _as_text(value)
     if len(text) > MAX_VALUE_CHARS:
         raise ValidationFailed("Setting value too large", details={key: "over 64 KB"})
+    if "\x00" in text:
+        raise ValidationFailed(f"Setting {key!r} must not contain NUL characters", details={key: "NUL character"})
     if HTML_TAG.search(key) or HTML_TAG.search(text):
         raise ValidationFailed("Settings keys and values must not contain HTML tags", details={key: "html"})
     return _normalise_known(key, text)
@@ -88,11 +92,12 @@ def get_all(db: Session) -> dict[str, str]:
 
 
 def get_row(db: Session, key: str) -> Setting | None:
-    return db.get(Setting, key)
+    # Only well-formed keys can have been stored; others (NUL, which PostgreSQL rejects) are never looked up.
+    return db.get(Setting, key) if KEY_PATTERN.match(key) else None
 
 
 def get_text(db: Session, key: str) -> str | None:
-    row = db.get(Setting, key)
+    row = get_row(db, key)
     return row.value if row is not None else _defaults().get(key)
 
 
@@ -126,4 +131,4 @@ def experimental_enabled(db: Session) -> bool:
 
 def login_attempt_limit(db: Session) -> int:
     text = get_text(db, "loginAttemptLimit") or ""
-    return int(text) if text.isdigit() and int(text) > 0 else get_settings().login_attempt_limit
+    return int(text) if WHOLE_NUMBER.match(text) and int(text) > 0 else get_settings().login_attempt_limit

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -23,6 +25,9 @@ from app.system.versions import engine_versions
 router = APIRouter(tags=["system"])
 STARTED = time.monotonic()
 HealthReader = Annotated[Principal, Depends(require("system:health"))]
+# A database that stops answering (network partition, stuck server) must read as unhealthy, not hang
+# the probe: orchestrators give up on a health check after a few seconds.
+DB_CHECK_TIMEOUT_S = 5.0
 
 
 def _database_ok() -> bool:
@@ -34,9 +39,30 @@ def _database_ok() -> bool:
         return False
 
 
+async def database_ok() -> bool:
+    try:
+        return await asyncio.wait_for(run_in_threadpool(_database_ok), timeout=DB_CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return False
+
+
+@lru_cache
+def _onnx_status() -> dict[str, Any]:
+    """Execution providers of the installed ONNX runtime, if any (read once: importing it is slow)."""
+    try:
+        import onnxruntime  # type: ignore[import-not-found]
+
+        providers = list(onnxruntime.get_available_providers())
+        runtime: str | None = f"onnxruntime {onnxruntime.__version__}"
+    except Exception:  # not installed or broken: no AI acceleration to report
+        providers, runtime = [], None
+    gpu = any(p in providers for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider"))
+    return {"gpu": gpu, "providers": providers, "runtime": runtime}
+
+
 @router.get("/api/v1/health", summary="Liveness: 503 when the database is unreachable")
 async def health() -> Any:
-    if await run_in_threadpool(_database_ok):
+    if await database_ok():
         return {"status": "healthy", "version": __version__}
     return JSONResponse({"status": "unhealthy", "version": __version__}, status_code=503)
 
@@ -44,7 +70,7 @@ async def health() -> Any:
 @router.get("/api/v1/admin/health", summary="Detailed diagnostics: storage, database, queue, engines, AI")
 async def admin_health(request: Request, _: HealthReader) -> Any:
     settings = get_settings()
-    db_ok = await run_in_threadpool(_database_ok)
+    db_ok = await database_ok()
     disk = shutil.disk_usage(settings.data_dir)
     runner = getattr(request.app.state, "runner", None)
     queue = runner.stats() if runner is not None else {"active": 0, "pending": 0, "concurrency": 0}
@@ -63,7 +89,7 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
         "database": "ok" if db_ok else "error",
         "databaseDialect": get_engine().dialect.name,
         "queue": queue,
-        "ai": ai() if callable(ai) else {"gpu": False, "providers": [], "runtime": None},
+        "ai": ai() if callable(ai) else await run_in_threadpool(_onnx_status),
         "engines": await run_in_threadpool(engine_versions),
     }
 

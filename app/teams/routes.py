@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import record
 from app.auth.principal import Principal
@@ -17,23 +20,30 @@ from app.models import Team, User
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 TeamAdmin = Annotated[Principal, Depends(require("teams:manage"))]
+MAX_NAME = 50
 
 
 class TeamBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    name: str = Field(min_length=1, max_length=50)
+    # Limits are checked after trimming, so they live in the validator; the schema still shows them.
+    name: str = Field(json_schema_extra={"minLength": 1, "maxLength": MAX_NAME})
 
     @field_validator("name")
     @classmethod
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("Team name is required")
+            raise PydanticCustomError("team_name", "Team name is required")
+        if len(value) > MAX_NAME:
+            raise PydanticCustomError("team_name", "Team name must be 50 characters or fewer")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise PydanticCustomError("team_name", "Team name must not contain control characters")
         return value
 
 
 def _get(db: SessionDep, team_id: str) -> Team:
-    team = db.get(Team, team_id)
+    # PostgreSQL rejects NUL in a query parameter; no id contains one, so it simply is not found.
+    team = db.get(Team, team_id) if "\x00" not in team_id else None
     if team is None:
         raise NotFound("Team not found")
     return team
@@ -45,6 +55,15 @@ def _check_unique(db: SessionDep, name: str, exclude_id: str | None = None) -> N
         stmt = stmt.where(Team.id != exclude_id)
     if db.scalar(stmt):
         raise Conflict("Team name already exists", code="CONFLICT")
+
+
+def _flush(db: SessionDep) -> None:
+    # Two requests can pass the check above at once; the unique index then decides, and the loser
+    # gets the same 409 instead of a 500.
+    try:
+        db.flush()
+    except IntegrityError:
+        raise Conflict("Team name already exists", code="CONFLICT") from None
 
 
 @router.get("", summary="List teams with member counts")
@@ -70,7 +89,7 @@ def create_team(body: TeamBody, request: Request, actor: TeamAdmin, db: SessionD
     _check_unique(db, body.name)
     team = Team(name=body.name)
     db.add(team)
-    db.flush()
+    _flush(db)
     record(
         db,
         "TEAM_CREATED",
@@ -90,6 +109,7 @@ def rename_team(team_id: str, body: TeamBody, request: Request, actor: TeamAdmin
     _check_unique(db, body.name, exclude_id=team.id)
     old = team.name
     team.name = body.name
+    _flush(db)
     record(
         db,
         "TEAM_UPDATED",
