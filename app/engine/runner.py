@@ -104,8 +104,8 @@ class Runner:
         if worker.alive and not worker.cancel_sent:
             worker.last_used = time.monotonic()
             self._idle.append(worker)
-        elif worker.alive:
-            worker.kill()
+        else:
+            worker.kill()  # a worker that was asked to cancel may be mid-way through anything: never reuse it
 
     async def _drive(self, worker: WorkerProcess, spec: JobSpec, on_progress: ProgressCallback) -> Outcome:
         worker.conn.send(spec)
@@ -144,7 +144,8 @@ def _start_worker() -> WorkerProcess:
 
 def _kill_if_busy(runner: Runner, job_id: str, worker: WorkerProcess) -> None:
     if runner._active.get(job_id) is worker:
-        worker.kill()
+        # _drive is awaiting this worker's connection: it sees end-of-file and reports the cancel.
+        worker.kill(close_conn=False)
 
 
 async def _receive(conn: Connection) -> object:

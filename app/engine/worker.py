@@ -94,13 +94,18 @@ class WorkerProcess:
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signal.SIGUSR1)
 
-    def kill(self) -> None:
-        """Ends the worker and everything it started (its whole process group)."""
+    def kill(self, close_conn: bool = True) -> None:
+        """Ends the worker and everything it started (its whole process group).
+
+        close_conn=False leaves the connection open for a reader awaiting it: that reader then sees
+        end-of-file. Closing a descriptor under an event-loop reader would leave it waiting forever.
+        """
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        self.conn.close()
+        if close_conn:
+            self.conn.close()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):

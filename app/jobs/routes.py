@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from app.deps import CurrentUser
 from app.engine.media.sniff import mime_for, sniff_file
-from app.errors import NotFound
+from app.errors import BadRequest, LutraError, NotFound
 from app.jobs.access import check_path_part, job_service, visible_job
 from app.jobs.events import TERMINAL, make_event
 from app.models import Job
@@ -84,6 +85,24 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def check_range(header: str | None, size: int) -> None:
+    """Refuses a Range header FileResponse would refuse, but in the shared error shape (its own
+    400/416 answers are plain text)."""
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as exc:
+        raise BadRequest("Invalid Range header", code="INVALID_RANGE") from exc
+    except RangeNotSatisfiable as exc:
+        raise LutraError(
+            "Requested range not satisfiable",
+            status=416,
+            code="RANGE_NOT_SATISFIABLE",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from exc
+
+
 @router.get("/api/v1/download/{job_id}/{filename:path}", summary="Download a job's output (supports Range)")
 async def download(job_id: str, filename: str, request: Request, principal: CurrentUser) -> FileResponse:
     check_path_part(job_id)
@@ -92,6 +111,7 @@ async def download(job_id: str, filename: str, request: Request, principal: Curr
     path = job_service(request).output_dir(job_id) / filename
     if not path.is_file():
         raise NotFound("File not found")
+    check_range(request.headers.get("range"), path.stat().st_size)
     media_type = (
         mime_for(sniff_file(path) or "") if path.suffix.lower() not in _TEXT_TYPES else _TEXT_TYPES[path.suffix.lower()]
     )

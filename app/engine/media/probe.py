@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.engine.media.integrity import is_truncated
 from app.engine.media.sniff import AUDIO_KINDS, IMAGE_KINDS, KIND_GROUPS, SUBTITLE_KINDS, VIDEO_KINDS
 from app.engine.tool import InputRejected
 
@@ -35,6 +36,8 @@ def check_image(path: Path, kind: str, max_megapixels: int) -> tuple[int, int]:
             400,
             "IMAGE_TOO_LARGE",
         )
+    if is_truncated(path, kind):
+        raise InputRejected("The image file is truncated or damaged", 400, "TRUNCATED_FILE")
     return width, height
 
 
