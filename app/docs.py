@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 router = APIRouter(tags=["docs"])
 
@@ -83,3 +86,25 @@ def llms(request: Request) -> PlainTextResponse:
 @router.get("/llms-full.txt", include_in_schema=False)
 def llms_full(request: Request) -> PlainTextResponse:
     return PlainTextResponse(llms_txt(request.app, full=True))
+
+
+# Swagger UI's assets come from a package, not a CDN: self-hosted servers often have no internet.
+DOCS_ASSETS = "/api/docs/assets"
+
+
+def mount_docs_assets(app: FastAPI) -> None:
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=static), name="docs-assets")
+
+
+@router.get("/api/docs", include_in_schema=False)
+def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title="Lutra API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+    )

@@ -16,6 +16,7 @@ from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.config import Settings, get_settings
 from app.db import dispose_engine, init_engine, session_scope
+from app.docs import mount_docs_assets
 from app.docs import router as docs_router
 from app.engine import registry
 from app.engine.runner import Runner
@@ -77,7 +78,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by app.docs with local assets
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -100,4 +101,5 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     add_tool_routes(app)
+    mount_docs_assets(app)
     return app

@@ -108,3 +108,13 @@ def test_docs_need_no_credentials_even_with_a_bad_one(client: TestClient) -> Non
     for path in ("/api/docs", "/api/v1/openapi.yaml", "/api/v1/openapi.json", "/llms.txt", "/llms-full.txt"):
         assert client.get(path).status_code == 200, path
         assert client.get(path, headers=bad).status_code == 200, path
+
+
+def test_docs_load_their_assets_from_this_server(client: TestClient) -> None:
+    """Self-hosted servers often have no internet: the docs page must not need a CDN."""
+    page = client.get("/api/docs").text
+    assert "cdn." not in page and "https://" not in page
+    for asset in ("/api/docs/assets/swagger-ui-bundle.js", "/api/docs/assets/swagger-ui.css"):
+        assert asset in page
+        r = client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 10_000
