@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.auth import authenticate as authn
+from app.auth import tokens
 from app.auth.principal import Principal
 from app.auth.throttle import api_limiter
 from app.config import Settings, get_settings
@@ -24,7 +25,7 @@ def client_ip(request: Request) -> str:
 
 
 def _apply_rate_limit(request: Request, principal: Principal, limit: int) -> None:
-    allowed, remaining, reset = api_limiter.hit(principal.credential_id, limit)
+    allowed, remaining, reset, retry = api_limiter.hit(principal.credential_id, limit)
     headers = {
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(remaining),
@@ -33,9 +34,6 @@ def _apply_rate_limit(request: Request, principal: Principal, limit: int) -> Non
     # The rate-limit middleware copies these onto whatever response the route produces.
     request.state.rate_limit_headers = headers
     if not allowed:
-        import time
-
-        retry = max(1, reset - int(time.time()))
         raise TooManyRequests("Rate limit exceeded, retry later", headers={**headers, "Retry-After": str(retry)})
 
 
@@ -49,7 +47,9 @@ def _resolve(request: Request, db: Session, settings: Settings) -> Principal:
         raw = authn.bearer_token(request.headers.get("authorization"), request.cookies.get(authn.SESSION_COOKIE))
         if raw is None:
             raise AuthRequired()
-        principal = authn.from_api_key(db, raw) if raw.startswith("si_") else authn.from_session_token(db, raw)
+        # Decided by the key's full shape, not just "si_": a random session token may start with it too.
+        is_key = tokens.looks_like_api_key(raw)
+        principal = authn.from_api_key(db, raw) if is_key else authn.from_session_token(db, raw)
     request.state.principal = principal
     if settings.rate_limit_per_min > 0:
         _apply_rate_limit(request, principal, settings.rate_limit_per_min)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,7 +40,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def validation_details(errors: list[dict[str, Any]]) -> dict[str, str]:
     details: dict[str, str] = {}
     for err in errors:
-        details.setdefault(_field_path(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
+        # A JSON syntax error's location is a character offset, not a field: report it on the body.
+        path = "body" if err.get("type") == "json_invalid" else _field_path(tuple(err.get("loc", ())))
+        details.setdefault(path, str(err.get("msg", "invalid")))
     return details
 
 
@@ -54,6 +57,13 @@ def install_error_handlers(app: FastAPI) -> None:
         first = next(iter(details.items()), ("body", "invalid"))
         message = "Invalid JSON body" if first[1].startswith("JSON decode") else f"{first[0]}: {first[1]}"
         return error_response(400, {"error": message, "code": "VALIDATION_ERROR", "details": details})
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the client sent (a NUL byte in PostgreSQL text, a number out
+        # of range): the client's fault, so a 400, and the SQL stays in the log.
+        log.warning("database rejected a request value: %s", exc.orig)
+        return error_response(400, {"error": "Invalid value in request", "code": "BAD_REQUEST"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

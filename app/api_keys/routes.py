@@ -13,6 +13,7 @@ from app.audit.service import record
 from app.auth import tokens
 from app.auth.permissions import PERMISSIONS
 from app.auth.principal import Principal
+from app.auth.service import storable
 from app.deps import SessionDep, client_ip, require
 from app.errors import NotFound, ValidationFailed
 from app.models import ApiKey
@@ -110,7 +111,7 @@ def list_keys(principal: KeyOwner, db: SessionDep) -> Any:
 
 @router.delete("/{key_id}", summary="Delete an API key")
 def delete_key(key_id: str, request: Request, principal: KeyOwner, db: SessionDep) -> Any:
-    key = db.get(ApiKey, key_id)
+    key = db.get(ApiKey, key_id) if storable(key_id) else None
     if key is None or (key.user_id != principal.user_id and not principal.has("apikeys:all")):
         raise NotFound("API key not found")
     db.delete(key)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import record
 from app.auth import service
@@ -41,11 +42,16 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
     if not settings.auth_enabled:
         raise Forbidden("Authentication is disabled", code="AUTH_DISABLED")
     ip = client_ip(request)
-    keys = _throttle_keys(body.username, ip)
-    limit = login_attempt_limit(db)
-    if any(login_failures.count(k) >= limit for k in keys):
-        retry = max(login_failures.retry_after(k) for k in keys)
-        record(db, "LOGIN_THROTTLED", actor_username=body.username[:64], ip=ip)
+    # PostgreSQL text cannot hold NUL and no stored credential contains one: such a login is just
+    # wrong, and the name is cleaned before it reaches the throttle keys and the audit log.
+    has_nul = "\x00" in body.username or "\x00" in body.password
+    shown = body.username.replace("\x00", "")[:64]
+    keys = _throttle_keys(shown, ip)
+    # Every attempt is counted before the password is checked (and taken back if it succeeds), so
+    # a burst of parallel guesses cannot all slip past the limit while their hashes are computed.
+    retry = login_failures.attempt(keys, login_attempt_limit(db))
+    if retry:
+        record(db, "LOGIN_THROTTLED", actor_username=shown, ip=ip, details={"username": shown})
         db.commit()
         raise TooManyRequests(
             "Too many failed login attempts. Try again later.",
@@ -53,24 +59,23 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
             headers={"Retry-After": str(retry)},
             details={"retryAfter": retry},
         )
-    user = db.scalar(select(User).where(User.username == body.username))
+    user = None if has_nul else db.scalar(select(User).where(User.username == body.username))
     # verify_password runs a full argon2 check even for unknown users, so timing reveals nothing.
-    ok = verify_password(body.password, user.password_hash if user else None) and "\x00" not in body.password
+    ok = verify_password(body.password, user.password_hash if user else None)
     if user is None or not ok:
-        for k in keys:
-            login_failures.add(k)
         record(
             db,
             "LOGIN_FAILED",
             actor_id=user.id if user else None,
-            actor_username=body.username[:64],
+            actor_username=shown,
             ip=ip,
             target_type="user",
-            details={"username": body.username[:64], "reason": "bad_password" if user else "unknown_user"},
+            details={"username": shown, "reason": "bad_password" if user else "unknown_user"},
         )
         db.commit()
         raise AuthRequired("Invalid credentials", code="INVALID_CREDENTIALS")
     login_failures.reset(keys[0])
+    login_failures.forget_one(keys[1])
     token, expires = service.create_session(db, user, ip, request.headers.get("user-agent"))
     record(
         db,
@@ -170,6 +175,12 @@ def _check_grantable(db: SessionDep, actor: Principal, role: str) -> None:
         raise Forbidden("Cannot assign a role with more permissions than your own", code="ESCALATION_DENIED")
 
 
+def _check_target(db: SessionDep, actor: Principal, target: User) -> None:
+    """users:manage alone does not let a delegated manager demote, delete or reset an admin."""
+    if not role_permissions(db, target.role) <= actor.permissions:
+        raise Forbidden("Cannot manage a user with more permissions than your own", code="ESCALATION_DENIED")
+
+
 @router.post("/register", status_code=201, summary="Create a user (must change password on first login)")
 def register(body: RegisterBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
     username = check_username(body.username)
@@ -182,7 +193,11 @@ def register(body: RegisterBody, request: Request, actor: UserAdmin, db: Session
     taken = db.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken:
         raise Conflict("Username already exists", code="CONFLICT")
-    user = service.create_user(db, username, body.password, role, team.id, must_change=True)
+    try:
+        user = service.create_user(db, username, body.password, role, team.id, must_change=True)
+    except IntegrityError:
+        # Two registrations of one name raced past the check above; the unique index decided.
+        raise Conflict("Username already exists", code="CONFLICT") from None
     record(
         db,
         "USER_CREATED",
@@ -199,6 +214,7 @@ def register(body: RegisterBody, request: Request, actor: UserAdmin, db: Session
 @router.put("/users/{user_id}", summary="Change a user's role or team")
 def update_user(user_id: str, body: UpdateUserBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
     user = service.get_user(db, user_id)
+    _check_target(db, actor, user)
     changes: dict[str, str] = {}
     if body.role is not None and body.role != user.role:
         if not service.role_exists(db, body.role):
@@ -234,6 +250,7 @@ def delete_user(user_id: str, request: Request, actor: UserAdmin, db: SessionDep
     user = service.get_user(db, user_id)
     if user.id == actor.user_id:
         raise BadRequest("Cannot delete your own account", code="SELF_DELETE")
+    _check_target(db, actor, user)
     if user.role == "admin" and service.admin_count(db) <= 1:
         raise BadRequest("Cannot delete the last admin", code="LAST_ADMIN")
     service.revoke_api_keys(db, user.id)
@@ -256,7 +273,7 @@ def delete_user(user_id: str, request: Request, actor: UserAdmin, db: SessionDep
 def reset_password(user_id: str, body: ResetPasswordBody, request: Request, actor: UserAdmin, db: SessionDep) -> Any:
     check_password(body.newPassword)
     user = service.get_user(db, user_id)
-    _check_grantable(db, actor, user.role)
+    _check_target(db, actor, user)
     user.password_hash = hash_password(body.newPassword)
     user.must_change_password = True
     service.end_sessions(db, user.id)

@@ -53,19 +53,27 @@ def team_name(db: Session, team_id: str | None) -> str | None:
     return team.name if team else team_id
 
 
+def storable(value: str) -> bool:
+    """PostgreSQL text cannot hold NUL, so no stored id or name contains one: look such values up
+    as "not found" on every database instead of letting PostgreSQL reject the query."""
+    return "\x00" not in value
+
+
 def find_team(db: Session, name_or_id: str) -> Team:
-    team = db.get(Team, name_or_id) or db.scalar(select(Team).where(func.lower(Team.name) == name_or_id.lower()))
+    team = None
+    if storable(name_or_id):
+        team = db.get(Team, name_or_id) or db.scalar(select(Team).where(func.lower(Team.name) == name_or_id.lower()))
     if team is None:
         raise ValidationFailed("Team not found", details={"team": "unknown team"})
     return team
 
 
 def role_exists(db: Session, name: str) -> bool:
-    return db.scalar(select(Role.id).where(Role.name == name)) is not None
+    return storable(name) and db.scalar(select(Role.id).where(Role.name == name)) is not None
 
 
 def get_user(db: Session, user_id: str) -> User:
-    user = db.get(User, user_id)
+    user = db.get(User, user_id) if storable(user_id) else None
     if user is None:
         raise NotFound("User not found")
     return user

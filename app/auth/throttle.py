@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 
 
 class SlidingWindow:
@@ -22,6 +23,9 @@ class SlidingWindow:
             q.popleft()
         return q
 
+    def _retry_after(self, q: deque[float], now: float) -> int:
+        return max(1, math.ceil(q[0] + self.window_s - now)) if q else 0
+
     def count(self, key: str) -> int:
         with self._lock:
             q = self._trim(key, time.monotonic())
@@ -36,13 +40,35 @@ class SlidingWindow:
             q.append(now)
             return len(q)
 
+    def attempt(self, keys: Sequence[str], limit: int) -> int:
+        """Records one attempt under every key unless one of them is at `limit` already.
+
+        Returns 0 when the attempt was recorded, else the seconds until it may be retried. Checking
+        and recording under one lock is what keeps a burst of parallel guesses within the limit:
+        a separate check-then-add would let every request of the burst pass the check together.
+        """
+        with self._lock:
+            now = time.monotonic()
+            queues = [self._trim(k, now) for k in keys]
+            full = [q for q in queues if len(q) >= limit]
+            if full:
+                return max(self._retry_after(q, now) for q in full)
+            for q in queues:
+                q.append(now)
+            return 0
+
+    def forget_one(self, key: str) -> None:
+        """Takes back the newest event of `key` (an attempt that turned out to succeed)."""
+        with self._lock:
+            q = self._events.get(key)
+            if q:
+                q.pop()
+
     def retry_after(self, key: str) -> int:
         """Seconds until the oldest event in the window expires."""
         with self._lock:
-            q = self._trim(key, time.monotonic())
-            if not q:
-                return 0
-            return max(1, math.ceil(q[0] + self.window_s - time.monotonic()))
+            now = time.monotonic()
+            return self._retry_after(self._trim(key, now), now)
 
     def reset(self, key: str) -> None:
         with self._lock:
@@ -60,11 +86,15 @@ class FixedWindowLimiter:
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, limit: int) -> tuple[bool, int, int]:
-        """Count one request; returns (allowed, remaining, reset_epoch_s)."""
+    def hit(self, key: str, limit: int) -> tuple[bool, int, int, int]:
+        """Count one request; returns (allowed, remaining, reset_epoch_s, retry_after_s).
+
+        retry_after comes from the same clock reading as reset, so the two headers always agree.
+        """
         now = time.time()
         window = int(now // 60)
         reset = (window + 1) * 60
+        retry_after = max(1, math.ceil(reset - now))
         with self._lock:
             start, used = self._windows.get(key, (window, 0))
             if start != window:
@@ -73,10 +103,10 @@ class FixedWindowLimiter:
                     self._windows.clear()
             if used >= limit:
                 self._windows[key] = (window, used)
-                return False, 0, reset
+                return False, 0, reset, retry_after
             used += 1
             self._windows[key] = (window, used)
-            return True, limit - used, reset
+            return True, limit - used, reset, retry_after
 
     def clear(self) -> None:
         with self._lock:
