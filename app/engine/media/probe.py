@@ -8,18 +8,17 @@ from app.engine.media.integrity import is_truncated
 from app.engine.media.sniff import AUDIO_KINDS, IMAGE_KINDS, KIND_GROUPS, SUBTITLE_KINDS, VIDEO_KINDS
 from app.engine.tool import InputRejected
 
-# Formats whose decoders may reach outside the file (external entities, linked images): libvips'
-# SVG loader (librsvg) does not fetch remote resources, but refuse anything claiming an external href.
-_SVG_EXTERNAL = (b"<!ENTITY", b'xlink:href="http', b'href="http', b'xlink:href="file', b'href="file')
-
 
 def check_image(path: Path, kind: str, max_megapixels: int) -> tuple[int, int]:
     """Reads only the image header; rejects unreadable files and ones over MAX_MEGAPIXELS."""
     import pyvips
 
     if kind == "svg":
-        head = path.read_bytes()[:1_000_000]
-        if any(marker in head for marker in _SVG_EXTERNAL):
+        # librsvg does not fetch remote resources, but any tool may open an SVG: refuse every
+        # reference that points outside the document (URLs, files, entities, CSS imports) up front.
+        from app.engine.media.layout import svg_external_references
+
+        if svg_external_references(path.read_bytes()[:5_000_000]):
             raise InputRejected("SVG files referring to external resources are not accepted", 415, "UNSAFE_INPUT")
     try:
         image = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
