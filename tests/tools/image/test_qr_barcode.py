@@ -97,20 +97,20 @@ def test_barcode_text_and_scale(admin: TestClient) -> None:
     assert texted.height > plain.height and big.width == 2 * texted.width
 
 
-@pytest.mark.parametrize(
-    ("settings", "needle"),
-    [
-        ({"text": "5901234123458", "type": "ean13"}, "check digit"),
-        ({"text": "59012341234", "type": "ean13"}, "12 digits"),
-        ({"text": "03600029145X", "type": "upca"}, "11 digits"),
-        ({"text": "lower", "type": "code39"}, "upper case"),
-        ({"text": "abc", "type": "qr"}, "type"),
-        ({"text": "abc", "scale": 9}, "scale"),
-    ],
-)
-def test_barcode_invalid_input_is_a_clear_400(admin: TestClient, settings: dict, needle: str) -> None:
-    body = assert_error(post_json(admin, "barcode-generate", settings), 400, "VALIDATION_ERROR")
-    assert needle in body["error"] + str(body.get("details"))
+BAD_BARCODES = [
+    ({"text": "5901234123458", "type": "ean13"}, "check digit"),
+    ({"text": "59012341234", "type": "ean13"}, "12 digits"),
+    ({"text": "03600029145X", "type": "upca"}, "11 digits"),
+    ({"text": "lower", "type": "code39"}, "upper case"),
+    ({"text": "abc", "type": "qr"}, "type"),
+    ({"text": "abc", "scale": 9}, "scale"),
+]
+
+
+def test_barcode_invalid_input_is_a_clear_400(admin: TestClient) -> None:
+    for settings, needle in BAD_BARCODES:
+        body = assert_error(post_json(admin, "barcode-generate", settings), 400, "VALIDATION_ERROR")
+        assert needle in body["error"] + str(body.get("details")), settings
 
 
 def test_barcode_read_finds_nothing_on_a_plain_image(admin: TestClient) -> None:
