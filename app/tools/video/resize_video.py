@@ -15,7 +15,7 @@ PRESET_HEIGHTS = {"2160p": 2160, "1440p": 1440, "1080p": 1080, "720p": 720, "480
 
 class ResizeVideoSettings(ToolSettings):
     preset: Literal["custom", "2160p", "1440p", "1080p", "720p", "480p", "360p"] = Field(
-        "custom", description="A standard height (width follows the aspect ratio), or custom"
+        "720p", description="A standard height (width follows the aspect ratio), or custom (width and/or height)"
     )
     width: int | None = Field(None, ge=16, le=7680, description="Custom: width in pixels")
     height: int | None = Field(None, ge=16, le=4320, description="Custom: height in pixels")
