@@ -221,6 +221,8 @@ class JobService:
         # Batch jobs run one runner job per file; cancelling the batch cancels those too.
         self._children: dict[str, set[str]] = {}
         self._cancelled: set[str] = set()
+        # When each running job started; finish() writes it with the result.
+        self._started: dict[str, datetime] = {}
 
     def cancel(self, job_id: str) -> None:
         self._cancelled.add(job_id)
@@ -272,12 +274,18 @@ class JobService:
             timeout_s=float(timeout_s or self.settings.job_timeout_s),
         )
 
-    async def run_spec(self, spec: JobSpec, *, report: bool = True) -> Outcome:
-        """Runs a spec on the runner, publishing progress events for its job id."""
+    async def run_spec(self, spec: JobSpec, *, report: bool = True, persist_start: bool = True) -> Outcome:
+        """Runs a spec on the runner, publishing progress events for its job id.
+
+        persist_start=False skips writing the "processing" state when the job starts: a fast job's
+        caller is waiting for the answer anyway, and finish() records the start time with the result,
+        saving one database write per request.
+        """
         job_id = spec.job_id
         last_write = [0.0]
 
         def on_start() -> None:
+            self._started[job_id] = datetime.now(UTC)
             self.bus.publish(job_id, make_event(job_id, "processing", 0, "Starting"))
 
         def on_progress(pct: float, message: str | None) -> None:
@@ -288,9 +296,13 @@ class JobService:
                 last_write[0] = now
                 self._spawn(run_in_threadpool(_update_job, job_id, progress=int(pct), message=message))
 
-        if report:
+        if report and persist_start:
             await run_in_threadpool(_update_job, job_id, status="processing", started_at=datetime.now(UTC))
-        return await self.runner.run(spec, on_progress, on_start)
+        try:
+            return await self.runner.run(spec, on_progress, on_start)
+        finally:
+            if not report:  # nobody calls finish() for these (batch members)
+                self._started.pop(job_id, None)
 
     def result_body(self, job_id: str, outcome: Outcome, bytes_in: int) -> dict[str, Any]:
         outputs = [Path(p) for p in outcome.outputs]
@@ -315,6 +327,8 @@ class JobService:
     ) -> dict[str, Any] | None:
         """Records the outcome, publishes the terminal event; returns the result body on success."""
         now = datetime.now(UTC)
+        started = self._started.pop(job_id, None)
+        timing = {"started_at": started} if started is not None else {}
         if outcome.status == "completed":
             body = self.result_body(job_id, outcome, bytes_in)
             if extra:
@@ -328,6 +342,7 @@ class JobService:
                 message=None,
                 bytes_out=body["processedSize"],
                 finished_at=now,
+                **timing,
             )
             self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=body))
             return body
@@ -339,6 +354,7 @@ class JobService:
             error=error,
             finished_at=now,
             result={"httpStatus": outcome.http_status, "code": outcome.code},
+            **timing,
         )
         self.bus.publish(job_id, make_event(job_id, outcome.status, 0, None, error=error, code=outcome.code))
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.principal import Principal
-from app.db import session_scope
+from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
 from app.engine import registry
 from app.engine.media.sniff import mime_for, sniff_file
@@ -30,13 +31,33 @@ ToolUser = Annotated[Principal, Depends(require("tools:use"))]
 MAIN_FIELDS = ("file", "files", "file[]", "files[]")
 
 
-def _visibility() -> tuple[set[str], bool]:
+def _read_visibility() -> tuple[set[str], bool]:
     with session_scope() as db:
         return runtime_settings.disabled_tools(db), runtime_settings.experimental_enabled(db)
 
 
+# Every tool request needs the disabledTools/experimental settings; reading them is a database round
+# trip, so they are cached briefly. A write in this process drops the cache at once (settings
+# version); other processes (several workers behind one database) see it within the TTL.
+_VISIBILITY_TTL_S = 2.0
+_visibility_cache: tuple[tuple[int, int], float, tuple[set[str], bool]] | None = None
+
+
+async def _visibility() -> tuple[set[str], bool]:
+    global _visibility_cache
+    now = time.monotonic()
+    # Keyed by the engine too: a new database (a restart, a test's fresh app) never sees stale values.
+    key = (id(get_engine()), runtime_settings.version())
+    cached = _visibility_cache
+    if cached is not None and cached[0] == key and now - cached[1] < _VISIBILITY_TTL_S:
+        return cached[2]
+    value = await run_in_threadpool(_read_visibility)
+    _visibility_cache = (key, now, value)
+    return value
+
+
 async def visible_tools() -> list[Tool]:
-    disabled, experimental = await run_in_threadpool(_visibility)
+    disabled, experimental = await _visibility()
     return [t for t in registry.all_tools() if t.id not in disabled and (experimental or not t.experimental)]
 
 
@@ -44,7 +65,7 @@ async def find_tool(section: str, tool_id: str) -> Tool:
     tool = registry.get(tool_id)
     if tool is None or tool.section != section:
         raise NotFound(f'Tool "{tool_id[:64]}" not found', code="TOOL_NOT_FOUND")
-    disabled, experimental = await run_in_threadpool(_visibility)
+    disabled, experimental = await _visibility()
     if tool.id in disabled or (tool.experimental and not experimental):
         raise NotFound(f'Tool "{tool_id[:64]}" not found', code="TOOL_NOT_FOUND")
     return tool
@@ -134,7 +155,7 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
     spec = service.spec(job_id, [Step(tool.id, values)], checked, tool.timeout_s)
 
     async def execute() -> dict[str, Any] | None:
-        outcome = await service.run_spec(spec)
+        outcome = await service.run_spec(spec, persist_start=tool.long)
         body = await service.finish(job_id, outcome, checked.total_bytes)
         if body is None:
             raise outcome_error(outcome)

@@ -101,9 +101,19 @@ def get_text(db: Session, key: str) -> str | None:
     return row.value if row is not None else _defaults().get(key)
 
 
+# Bumped on every write, so in-process caches of settings (the tool catalog's visibility) drop at once.
+_version = 0
+
+
+def version() -> int:
+    return _version
+
+
 def put_many(db: Session, values: dict[str, Any], actor_id: str | None) -> list[str]:
     """Validates every pair first, then writes them all; returns the keys written."""
+    global _version
     clean = {key: validate(key, value) for key, value in values.items()}
+    _version += 1
     for key, text in clean.items():
         row = db.get(Setting, key)
         if row is None:
