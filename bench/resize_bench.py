@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -121,22 +122,41 @@ def api_key(base: str) -> str:
         return c.post("/api/v1/api-keys", json={"name": "bench"}, headers=h).json()["key"]
 
 
-def bench_endpoint(base: str, key: str, path: Path, clients: int, count: int) -> dict[str, float]:
-    data = path.read_bytes()
+def multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
+    """Encodes the upload once: the load generator should cost as little CPU as possible, like wrk."""
+    boundary = "lutra-bench-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    body = b"".join(parts) + head + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def bench_endpoint(port: int, key: str, path: Path, clients: int, count: int) -> dict[str, float]:
     settings = json.dumps({"width": TARGET, "height": TARGET, "fit": "inside", "quality": QUALITY})
+    body, content_type = multipart({"settings": settings}, "photo.jpg", path.read_bytes())
+    auth = {"Authorization": f"Bearer {key}"}
     local = threading.local()
 
     def one(_: int) -> float:
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = local.conn
         start = time.perf_counter()
-        r = local.client.post(
-            "/api/v1/tools/image/resize", files={"file": ("photo.jpg", data, "image/jpeg")}, data={"settings": settings}
-        )
-        r.raise_for_status()
-        d = local.client.get(r.json()["downloadUrl"])
-        d.raise_for_status()
-        assert d.content[:3] == b"\xff\xd8\xff"
+        conn.request("POST", "/api/v1/tools/image/resize", body=body, headers={**auth, "Content-Type": content_type})
+        answer = conn.getresponse()
+        payload = answer.read()
+        if answer.status != 200:
+            raise SystemExit(f"resize answered {answer.status}: {payload[:200]!r}")
+        conn.request("GET", json.loads(payload)["downloadUrl"], headers=auth)
+        result = conn.getresponse()
+        image = result.read()
+        assert result.status == 200 and image[:3] == b"\xff\xd8\xff"
         return time.perf_counter() - start
 
     with ThreadPoolExecutor(clients) as pool:
@@ -171,7 +191,7 @@ def main() -> None:
             sampler.start()
             for level in (2, 4):
                 engine = bench_engine(image, level, args.requests)
-                endpoint = bench_endpoint(base, key, image, level, args.requests)
+                endpoint = bench_endpoint(port, key, image, level, args.requests)
                 rows.append((level, engine, endpoint))
             sampler.running = False
             sampler.join()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.auth import tokens
@@ -33,8 +33,8 @@ def bearer_token(authorization: str | None, cookie: str | None) -> str | None:
     return cookie or None
 
 
-def _principal(db: Session, user: User, **kw: object) -> Principal:
-    perms = role_permissions(db, user.role)
+def _principal(user: User, role_perms: list[str] | None, **kw: object) -> Principal:
+    perms = frozenset(p for p in (role_perms or ()) if p in PERMISSIONS)
     key_perms = kw.pop("key_permissions", None)
     if key_perms is not None:
         perms = perms & frozenset(key_perms)  # type: ignore[arg-type]
@@ -49,43 +49,53 @@ def _principal(db: Session, user: User, **kw: object) -> Principal:
     )
 
 
+# Every authenticated request reads its credential, user and role: one joined query, not three.
+def _key_query() -> Select[tuple[ApiKey, User, list[str]]]:
+    return (
+        select(ApiKey, User, Role.permissions)
+        .join(User, User.id == ApiKey.user_id)
+        .outerjoin(Role, Role.name == User.role)
+    )
+
+
 def from_api_key(db: Session, raw: str) -> Principal:
     if not tokens.looks_like_api_key(raw):
         raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
-    key: ApiKey | None = None
+    row = None
     cached_id = tokens.verified_keys.get(raw)
     if cached_id is not None:
-        key = db.get(ApiKey, cached_id)
-    if key is None:
-        candidates = db.scalars(select(ApiKey).where(ApiKey.prefix == tokens.key_lookup_prefix(raw)))
-        key = next((k for k in candidates if tokens.verify_api_key(raw, k.key_hash)), None)
-        if key is None:
+        row = db.execute(_key_query().where(ApiKey.id == cached_id)).first()
+    if row is None:
+        candidates = db.execute(_key_query().where(ApiKey.prefix == tokens.key_lookup_prefix(raw))).all()
+        row = next((r for r in candidates if tokens.verify_api_key(raw, r[0].key_hash)), None)
+        if row is None:
             raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
-        tokens.verified_keys.put(raw, key.id)
+        tokens.verified_keys.put(raw, row[0].id)
+    key, user, role_perms = row
     now = datetime.now(UTC)
     if key.expires_at is not None and key.expires_at <= now:
         raise AuthRequired("API key expired", code="API_KEY_EXPIRED")
-    user = db.get(User, key.user_id)
-    if user is None:
-        raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
     if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
         key.last_used_at = now
         db.commit()
-    return _principal(db, user, via="api_key", api_key_id=key.id, key_permissions=key.permissions)
+    return _principal(user, role_perms, via="api_key", api_key_id=key.id, key_permissions=key.permissions)
 
 
 def from_session_token(db: Session, raw: str) -> Principal:
-    row = db.scalar(select(UserSession).where(UserSession.token_hash == tokens.hash_token(raw)))
-    if row is None:
+    found = db.execute(
+        select(UserSession, User, Role.permissions)
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(Role, Role.name == User.role)
+        .where(UserSession.token_hash == tokens.hash_token(raw))
+    ).first()
+    if found is None:
         raise AuthRequired("Invalid or expired session", code="AUTH_REQUIRED")
+    row, user, role_perms = found
     if row.expires_at <= datetime.now(UTC):
         db.delete(row)
         db.commit()
         raise AuthRequired("Session expired", code="SESSION_EXPIRED")
-    user = db.get(User, row.user_id)
-    if user is None:
-        raise AuthRequired("Invalid or expired session", code="AUTH_REQUIRED")
-    return _principal(db, user, via="session", session_id=row.id)
+    return _principal(user, role_perms, via="session", session_id=row.id)
 
 
 def open_principal(db: Session) -> Principal:
