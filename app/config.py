@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_upload_size_mb: int = Field(100, ge=1, description="Largest accepted upload")
     max_megapixels: int = Field(100, ge=1, description="Largest accepted image, in megapixels")
     max_video_duration_s: int = Field(3600, ge=1, description="Longest accepted video or audio file, in seconds")
+    max_pdf_pages: int = Field(2000, ge=1, description="Most pages a PDF may have to be accepted by the PDF tools")
     hw_accel: str = Field("", description="Hardware H.264 encoder: nvenc, vaapi or qsv; empty = software (libx264)")
     concurrent_jobs: int = Field(0, ge=0, description="Jobs run at once; 0 = number of CPU cores")
     job_timeout_s: int = Field(600, ge=1, description="Time limit of one job, in seconds")
