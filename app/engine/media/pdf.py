@@ -430,6 +430,16 @@ def ghostscript(
     return output
 
 
+def finish_output(path: Path) -> Path:
+    """Rewrites another program's PDF output through qpdf: active content stripped, object streams on."""
+    try:
+        with pikepdf.open(path, allow_overwriting_input=True) as doc:
+            save_pdf(doc, path)
+    except pikepdf.PdfError as exc:
+        raise ToolFailure("the converted PDF could not be read back") from exc
+    return path
+
+
 def pdftotext(ctx: ToolContext | None, source: Path, *, first: int | None = None, last: int | None = None,
               extra: Sequence[str] = ()) -> str:  # fmt: skip
     """Text of a PDF (or of pages first..last, 1-based) through poppler's pdftotext, as UTF-8."""
