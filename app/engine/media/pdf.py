@@ -453,3 +453,54 @@ def pdftotext(ctx: ToolContext | None, source: Path, *, first: int | None = None
         cmd += [str(Path(source).resolve()), str(out)]
         run_program(cmd, ctx, what="Text extraction")
         return out.read_text("utf-8", "replace") if out.is_file() else ""
+
+
+# -- LibreOffice ------------------------------------------------------------------------------
+
+_LO_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="MacroSecurityLevel" oor:op="fuse">
+<value>3</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Security/Scripting"><prop oor:name="DisableMacrosExecution"
+ oor:op="fuse"><value>true</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="UseOpenCL" oor:op="fuse"><value>false</value>
+</prop></item>
+</oor:items>
+"""
+
+
+def soffice_convert(
+    ctx: ToolContext, source: Path, target_ext: str, filter_name: str, *, infilter: str | None = None,
+    what: str = "LibreOffice",
+) -> Path:  # fmt: skip
+    """Converts one file with headless LibreOffice; returns the converted file (in a scratch folder
+    under the job's workdir). Each call gets its own user profile inside the job folder, so
+    conversions run in parallel, and that profile disables macros outright."""
+    if shutil.which("soffice") is None:
+        raise ToolFailure("LibreOffice is not installed on this server")
+    scratch = ctx.workdir / ".soffice"
+    profile = scratch / "profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_LO_PROFILE, "utf-8")
+    outdir = scratch / "out"
+    outdir.mkdir(exist_ok=True)
+    # A plain name: LibreOffice names its output after the input and reads some names as URLs.
+    staged = scratch / f"input{source.suffix.lower() or '.bin'}"
+    shutil.copyfile(source, staged)
+    cmd = ["soffice", f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
+           "--nolockcheck", "--nodefault", "--nologo"]  # fmt: skip
+    if infilter:
+        cmd.append(f"--infilter={infilter}")
+    cmd += ["--convert-to", f"{target_ext}:{filter_name}", "--outdir", str(outdir.resolve()), str(staged.resolve())]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch.resolve()), "LANG": "C.UTF-8",
+           "TMPDIR": str(scratch.resolve())}  # fmt: skip
+    run_program(cmd, ctx, what=what, cwd=scratch, env=env)
+    result = outdir / f"input.{target_ext}"
+    if not result.is_file() or result.stat().st_size == 0:
+        raise ToolFailure(f"{what} could not convert this file")
+    return result
+
+
+def cleanup_soffice(ctx: ToolContext) -> None:
+    shutil.rmtree(ctx.workdir / ".soffice", ignore_errors=True)
