@@ -35,6 +35,7 @@ QUALITY_ARGS = {
     # best: also fix upside-down/sideways pages and read small print at a higher resolution.
     "best": ["--deskew", "--rotate-pages", "--oversample", "400", "--optimize", "1"],
 }
+TIMEOUT_S = 1800  # OCR of a long scan takes minutes; the job's limit, ocrmypdf's a little under it
 # OCRmyPDF's exit codes that mean "the input", not "the server": bad args, bad PDF, encrypted.
 _INPUT_CODES = {1: "these settings", 2: "the input is not a readable PDF", 8: "the PDF is encrypted"}
 
@@ -49,12 +50,6 @@ class OcrPdfSettings(ToolSettings):
     pages: PageSpec | None = Field(None, description="Pages to read (qpdf syntax, e.g. 1-3,7); empty: all pages")
 
 
-def _timeout() -> float:
-    from app.config import get_settings
-
-    return float(get_settings().job_timeout_s) * 2
-
-
 @tool(
     id="ocr-pdf",
     section="pdf",
@@ -64,7 +59,7 @@ def _timeout() -> float:
     inputs=Inputs(kinds=("pdf",)),
     formats=("pdf",),
     long=True,
-    timeout_s=1800,
+    timeout_s=TIMEOUT_S,
 )
 def run(ctx: ToolContext, settings: OcrPdfSettings) -> ToolResult:
     src = ctx.input
@@ -83,7 +78,7 @@ def run(ctx: ToolContext, settings: OcrPdfSettings) -> ToolResult:
            "TMPDIR": str(scratch.resolve()), "OMP_THREAD_LIMIT": "1"}  # fmt: skip
     ctx.progress(5, "Reading the pages")
     try:
-        code, _ = pdf.run_program(cmd, ctx, what="OCR", timeout_s=_timeout(), cwd=scratch, env=env,
+        code, _ = pdf.run_program(cmd, ctx, what="OCR", timeout_s=TIMEOUT_S - 30, cwd=scratch, env=env,
                                   ok_codes=(0, *_INPUT_CODES))  # fmt: skip
         if code in _INPUT_CODES:
             raise ToolFailure(f"OCR could not run: {_INPUT_CODES[code]}")
