@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
+    max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
 
     analytics_enabled: bool = Field(False, description="Off by default: then nothing is ever sent anywhere")
     posthog_api_key: str = ""

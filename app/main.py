@@ -20,6 +20,7 @@ from app.docs import mount_docs_assets
 from app.docs import router as docs_router
 from app.engine import registry
 from app.engine.runner import Runner
+from app.files.routes import router as files_router
 from app.http import StateHeadersMiddleware, install_error_handlers
 from app.jobs.events import EventBus
 from app.jobs.routes import router as jobs_router
@@ -95,6 +96,7 @@ def create_app() -> FastAPI:
         audit_router,
         tools_router,
         jobs_router,
+        files_router,
         pipelines_router,
         memes_router,
         docs_router,

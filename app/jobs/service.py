@@ -86,6 +86,8 @@ class CheckedInputs:
     extra: dict[str, InputRef] = field(default_factory=dict)
     # Batch mode only: files refused before running, by upload index, with the reason.
     rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # settings.fileId: the input came from this library file, and the result is saved as its next version.
+    library_file_id: str | None = None
 
     @property
     def total_bytes(self) -> int:

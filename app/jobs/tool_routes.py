@@ -21,6 +21,7 @@ from app.engine.media.sniff import mime_for, sniff_file
 from app.engine.spec import Outcome, Step
 from app.engine.tool import Action, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, NotFound
+from app.files.service import save_job_output, stage_for_job
 from app.jobs.access import job_service
 from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
 from app.jobs.uploads import ReceivedForm, UploadedFile, receive_form
@@ -122,8 +123,11 @@ async def receive_tool_request(
     *,
     batch: bool = False,
     model: type[ToolSettings] | None = None,
+    principal: Principal | None = None,
 ) -> tuple[dict[str, Any], CheckedInputs | None]:
-    """Streams the upload into the job's workspace and checks settings and files."""
+    """Streams the upload into the job's workspace and checks settings and files.
+
+    With a principal, settings may name a library file (`fileId`) instead of an upload."""
     settings = service.settings
     if not tool.inputs.takes_files or (tool.inputs.min_files == 0 and not batch and _is_json(request)):
         return validate_settings(tool, await read_json_body(request), model=model), None
@@ -134,11 +138,21 @@ async def receive_tool_request(
         max_file_bytes=settings.max_upload_bytes,
         max_files=limit + len(tool.inputs.extra),
     )
-    values = validate_settings(tool, parse_settings_text(form.fields.get("settings")), model=model)
+    raw = parse_settings_text(form.fields.get("settings"))
+    values = validate_settings(tool, raw, model=model)
     main, extra = split_parts(tool, form)
+    library_id = raw.get("fileId") if principal is not None and not batch else None
+    if library_id is not None and not main:
+        path, name, size = await run_in_threadpool(
+            stage_for_job, principal, settings, library_id, service.workspace(job_id) / "in"
+        )
+        main = [UploadedFile(field="file", filename=name, path=path, size=size)]
+    else:
+        library_id = None
     if batch and settings.max_batch_size and len(main) > settings.max_batch_size:
         raise BadRequest(f"Too many files. Maximum batch size is {settings.max_batch_size}", code="TOO_MANY_FILES")
     checked = await check_uploads(tool, main, extra, settings, batch=batch)
+    checked.library_file_id = library_id
     return values, checked
 
 
@@ -146,7 +160,7 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
     service = job_service(request)
     job_id = service.new_id()
     try:
-        values, checked = await receive_tool_request(request, service, tool, job_id)
+        values, checked = await receive_tool_request(request, service, tool, job_id, principal=principal)
     except BaseException:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
@@ -156,7 +170,10 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
 
     async def execute() -> dict[str, Any] | None:
         outcome = await service.run_spec(spec, persist_start=tool.long)
-        body = await service.finish(job_id, outcome, checked.total_bytes)
+        extra = None
+        if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
+            extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
+        body = await service.finish(job_id, outcome, checked.total_bytes, extra)
         if body is None:
             raise outcome_error(outcome)
         return body
@@ -165,6 +182,20 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
         service.run_in_background(quietly(execute()))
         return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
     return await execute()
+
+
+async def save_to_library(
+    principal: Principal, service: JobService, file_id: str, outcome: Outcome, job_id: str, tool_id: str
+) -> dict[str, Any]:
+    """The result of a run on a library file becomes that file's next version (savedFileId in the answer)."""
+    try:
+        saved = await run_in_threadpool(
+            save_job_output, principal, service.settings, Path(outcome.outputs[0]), file_id, job_id, tool_id
+        )
+    except LutraError as exc:
+        # The tool's result still stands (and is downloadable); only the save failed, e.g. over quota.
+        return {"savedFileId": None, "saveError": exc.message}
+    return {"savedFileId": saved}
 
 
 async def run_action(request: Request, principal: Principal, tool: Tool, action: Action) -> Any:

@@ -35,6 +35,7 @@ class UploadedFile:
     filename: str  # sanitised
     path: Path
     size: int = 0
+    original: str = ""  # as the client sent it, for display only (the file library keeps it)
 
 
 @dataclass
@@ -105,7 +106,7 @@ class _FormSink:
             safe = sanitize_filename(original)
             index = len(self.form.files)
             path = self.dest / f"{index:04d}-{safe}"
-            self._file = UploadedFile(field=name, filename=safe, path=path)
+            self._file = UploadedFile(field=name, filename=safe, path=path, original=original)
             self._handle = path.open("wb")
             self.form.files.append(self._file)
         else:

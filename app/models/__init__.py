@@ -1,8 +1,24 @@
 """ORM classes. Importing this package registers every table on Base.metadata."""
 
 from app.models.base import Base
+from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadSession
 from app.models.identity import ApiKey, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.system import AuditEntry, Setting
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "Job", "Pipeline", "Role", "Setting", "Team", "User", "UserSession"]
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "IdempotencyRecord",
+    "Job",
+    "LibraryFile",
+    "Pipeline",
+    "Role",
+    "Setting",
+    "Team",
+    "UploadPart",
+    "UploadSession",
+    "User",
+    "UserSession",
+]

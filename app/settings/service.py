@@ -65,6 +65,14 @@ def _normalise_known(key: str, text: str) -> str:
                 details={"loginAttemptLimit": "expected integer 1-1000"},
             )
         return str(int(text))
+    if key == "storageQuotaMb":
+        # Per-user library quota in MB; 0 means unlimited.
+        if not WHOLE_NUMBER.match(text):
+            raise ValidationFailed(
+                "storageQuotaMb must be a whole number of megabytes (0 = unlimited)",
+                details={"storageQuotaMb": "expected integer 0-999999"},
+            )
+        return str(int(text))
     return text
 
 
@@ -142,3 +150,9 @@ def experimental_enabled(db: Session) -> bool:
 def login_attempt_limit(db: Session) -> int:
     text = get_text(db, "loginAttemptLimit") or ""
     return int(text) if WHOLE_NUMBER.match(text) and int(text) > 0 else get_settings().login_attempt_limit
+
+
+def storage_quota_bytes(db: Session) -> int | None:
+    """The per-user library quota (storageQuotaMb), or None when unlimited."""
+    text = get_text(db, "storageQuotaMb") or ""
+    return int(text) * 1024 * 1024 if WHOLE_NUMBER.match(text) and int(text) > 0 else None
