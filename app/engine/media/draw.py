@@ -12,13 +12,17 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pyvips
-from PIL import Image, ImageColor, ImageDraw, ImageFont
 from pydantic import AfterValidator, BeforeValidator
 
 from app.engine.tool import ToolFailure
+
+# Pillow is imported inside the functions that draw: tool modules import this one for its settings
+# types (Color, Font), and the server process, which only validates settings, stays free of Pillow.
+if TYPE_CHECKING:
+    from PIL import Image, ImageFont
 
 RGBA = tuple[int, int, int, int]
 
@@ -30,6 +34,8 @@ def parse_color(value: str) -> RGBA:
 
     Raises ValueError (which pydantic reports against the field) for anything else.
     """
+    from PIL import ImageColor
+
     text = value.strip()
     if not text or len(text) > 64:
         raise ValueError("not a colour")
@@ -242,6 +248,8 @@ def font_file(font_id: str) -> Path:
 
 @lru_cache(maxsize=64)
 def load_font(font_id: str, size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     return ImageFont.truetype(str(font_file(font_id)), size=max(1, int(size)))
 
 
@@ -257,6 +265,8 @@ def _int_box(box: tuple[float, float, float, float]) -> tuple[int, int, int, int
 
 def text_size(text: str, font: ImageFont.FreeTypeFont, stroke: int = 0, spacing: float = 0.2) -> tuple[int, int]:
     """Width and height of a (multi-line) text block as render_text draws it."""
+    from PIL import Image, ImageDraw
+
     draw = ImageDraw.Draw(Image.new("L", (1, 1)))
     box = _int_box(
         draw.multiline_textbbox(
@@ -294,6 +304,8 @@ def render_text(
     spacing: float = 0.2,
 ) -> Image.Image:
     """A tight RGBA image of `text` (Pillow; the caller composites it with libvips)."""
+    from PIL import Image, ImageDraw
+
     font = load_font(font_id, size)
     draw = ImageDraw.Draw(Image.new("L", (1, 1)))
     gap = round(font.size * spacing)
@@ -330,6 +342,8 @@ def to_vips(image: Image.Image) -> pyvips.Image:
 
 def to_pil(image: pyvips.Image) -> Image.Image:
     """A small 8-bit sRGB(A) libvips image as Pillow RGB/RGBA (decodes it: keep it small)."""
+    from PIL import Image
+
     image = as_srgb(image)
     mode = "RGBA" if image.bands == 4 else "RGB"
     return Image.frombytes(mode, (image.width, image.height), image.write_to_memory())

@@ -13,14 +13,18 @@ import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyvips
-from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
 
 from app.engine.media import vips
 from app.engine.tool import ToolFailure
+
+# Pillow is imported inside the functions that draw, so the server process (which imports every
+# tool module for its settings model) never loads it; only worker processes running a tool do.
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+    from PIL import ImageFont
 
 RGBA = tuple[int, int, int, int]
 HEX_PATTERN = r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
@@ -154,12 +158,17 @@ def from_pil(image: PILImage.Image) -> pyvips.Image:
 
 
 def to_pil(image: pyvips.Image) -> PILImage.Image:
+    from PIL import Image as PILImage
+
     rgba = to_rgba(image)
     return PILImage.frombytes("RGBA", (rgba.width, rgba.height), rgba.write_to_memory())
 
 
 def rounded_mask(width: int, height: int, radius: float, supersample: int = 4) -> pyvips.Image:
     """A one-band 0/255 mask of a rounded rectangle, anti-aliased by drawing larger and shrinking."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
     radius = max(0.0, min(radius, width / 2, height / 2))
     if radius < 0.5:
         return pyvips.Image.black(width, height) + 255
@@ -171,6 +180,9 @@ def rounded_mask(width: int, height: int, radius: float, supersample: int = 4) -
 
 def ellipse_mask(width: int, height: int, inset: float = 0.0) -> pyvips.Image:
     """A one-band anti-aliased ellipse filling width x height, shrunk by `inset` px on every side."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
     s = 4
     mask = PILImage.new("L", (width * s, height * s), 0)
     box = (inset * s, inset * s, (width - inset) * s - 1, (height - inset) * s - 1)
@@ -272,6 +284,8 @@ def radial_gradient(width: int, height: int, stops: Sequence[RGBA]) -> pyvips.Im
 
 @lru_cache(maxsize=16)
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     try:
         return ImageFont.truetype(str(FONT_DIR / name), size)
@@ -281,6 +295,9 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 def text_layer(text: str, size: int, colour: RGBA, *, bold: bool = False, stroke: RGBA | None = None) -> pyvips.Image:
     """Text rendered on a transparent RGBA layer just large enough to hold it."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
     face = font(max(4, size), bold)
     stroke_w = max(1, size // 14) if stroke else 0
     left, top, right, bottom = face.getbbox(text, stroke_width=stroke_w)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import zxingcpp
-from PIL import Image
 from pydantic import Field, model_validator
 
 from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 BarcodeType = Literal["code128", "ean13", "upca", "code39", "itf14", "datamatrix"]
+# Names of zxingcpp.BarcodeFormat members, looked up in run() so that zxing-cpp is only imported
+# where barcodes are made (worker processes), not by the server process that loads this module.
 FORMATS = {
-    "code128": zxingcpp.BarcodeFormat.Code128,
-    "ean13": zxingcpp.BarcodeFormat.EAN13,
-    "upca": zxingcpp.BarcodeFormat.UPCA,
-    "code39": zxingcpp.BarcodeFormat.Code39,
-    "itf14": zxingcpp.BarcodeFormat.ITF14,
-    "datamatrix": zxingcpp.BarcodeFormat.DataMatrix,
+    "code128": "Code128",
+    "ean13": "EAN13",
+    "upca": "UPCA",
+    "code39": "Code39",
+    "itf14": "ITF14",
+    "datamatrix": "DataMatrix",
 }
 # GTIN-style codes: (digits without the check digit, human name).
 GTIN = {"ean13": (12, "EAN-13"), "upca": (11, "UPC-A"), "itf14": (13, "ITF-14")}
@@ -72,9 +72,12 @@ class BarcodeSettings(ToolSettings):
     formats=("png",),
 )
 def run(ctx: ToolContext, settings: BarcodeSettings) -> ToolResult:
+    import zxingcpp
+    from PIL import Image
+
     text = settings.full_text()
     try:
-        code = zxingcpp.create_barcode(text, FORMATS[settings.type])
+        code = zxingcpp.create_barcode(text, getattr(zxingcpp.BarcodeFormat, FORMATS[settings.type]))
     except ValueError:
         # The validator caught the usual mistakes; this is the encoder's own limit (e.g. too long).
         raise ToolFailure(f"This text can't be encoded as {settings.type}") from None

@@ -4,15 +4,16 @@ numbered boxes on a copy of the image."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import zxingcpp
-from PIL import ImageDraw
 from pydantic import Field
 
 from app.engine.media import draw, vips
 from app.engine.media.sniff import IMAGE_KINDS
 from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:
+    import zxingcpp
 
 BOX_COLOURS = ((59, 130, 246), (34, 197, 94), (245, 158, 11), (239, 68, 68), (168, 85, 247), (236, 72, 153))
 
@@ -55,6 +56,9 @@ def describe(code: zxingcpp.Barcode) -> dict[str, Any]:
     formats=("jpeg", "png", "webp", "avif", "heic", "tiff", "gif", "bmp"),
 )
 def run(ctx: ToolContext, settings: BarcodeReadSettings) -> ToolResult:
+    import zxingcpp
+    from PIL import ImageDraw
+
     source = ctx.input
     ctx.progress(5, "Looking for barcodes")
     with vips.vips_errors():

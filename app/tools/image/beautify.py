@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pyvips
-from PIL import Image as PILImage
-from PIL import ImageDraw
 from pydantic import Field
 
 from app.engine.media import layout, vips
@@ -75,6 +73,9 @@ class BeautifySettings(ToolSettings):
 
 def _window(image: pyvips.Image, frame: str, radius: int) -> pyvips.Image:
     """A desktop window (macOS, Windows) or browser: a title bar above the screenshot, drawn with Pillow."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
     dark = frame.endswith("-dark")
     kind = frame.split("-")[0]
     w = image.width
@@ -122,6 +123,9 @@ def _window(image: pyvips.Image, frame: str, radius: int) -> pyvips.Image:
 
 def _device(image: pyvips.Image, frame: str) -> pyvips.Image:
     """A phone, tablet or laptop: rounded-rectangle bezels around the screenshot."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
     w, h = image.width, image.height
     short = min(w, h)
     if frame == "macbook":

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import colorsys
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pyvips
-from PIL import Image, ImageDraw
 from pydantic import Field
 
 from app.engine.media import draw, vips
 from app.engine.media.sniff import IMAGE_KINDS
 from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 SAMPLE = 128  # colours are found on a thumbnail this size: plenty for dominant colours, and fast
 SWATCH = 96
@@ -33,6 +35,8 @@ def formatted(rgb: tuple[int, int, int], fmt: str) -> str:
 
 def opaque_pixels(image: pyvips.Image) -> Image.Image:
     """The thumbnail's opaque pixels as a one-row RGB image (transparent areas are not colours)."""
+    from PIL import Image
+
     pil = draw.to_pil(image)
     if pil.mode != "RGBA":
         return pil.convert("RGB")
@@ -46,6 +50,8 @@ def opaque_pixels(image: pyvips.Image) -> Image.Image:
 
 
 def swatches(colours: list[tuple[tuple[int, int, int], float]]) -> Image.Image:
+    from PIL import Image, ImageDraw
+
     strip = Image.new("RGB", (SWATCH * len(colours), SWATCH + 28), "white")
     d = ImageDraw.Draw(strip)
     font = draw.load_font("monospace", 13)
@@ -65,6 +71,8 @@ def swatches(colours: list[tuple[tuple[int, int, int], float]]) -> Image.Image:
     formats=("jpeg", "png", "webp", "avif", "heic", "tiff", "gif"),
 )
 def run(ctx: ToolContext, settings: ColorPaletteSettings) -> ToolResult:
+    from PIL import Image
+
     source = ctx.input
     ctx.progress(5, "Sampling colours")
     with vips.vips_errors():

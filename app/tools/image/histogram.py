@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from PIL import Image, ImageDraw
 from pydantic import Field
 
 from app.engine.media import draw, vips
 from app.engine.media.sniff import IMAGE_KINDS
 from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 CHANNELS = (("red", (230, 50, 50)), ("green", (40, 170, 60)), ("blue", (50, 90, 230)))
 CHART_W, CHART_H, PAD = 512, 240, 12
@@ -22,6 +24,8 @@ class HistogramSettings(ToolSettings):
 
 def chart(counts: list[list[int]], scale: str) -> Image.Image:
     """Three translucent filled curves on white, 2 px per bin."""
+    from PIL import Image, ImageDraw
+
     transform = (lambda v: math.log1p(v)) if scale == "log" else float
     top = max(transform(c) for channel in counts for c in channel) or 1.0
     image = Image.new("RGBA", (CHART_W + 2 * PAD, CHART_H + 2 * PAD), (255, 255, 255, 255))

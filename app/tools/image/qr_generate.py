@@ -4,15 +4,19 @@ optional logo in the middle (JSON body, or multipart with the logo as the file).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import segno
-from PIL import Image, ImageDraw
 from pydantic import Field
 
 from app.engine.media import draw, vips
 from app.engine.media.sniff import IMAGE_KINDS
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
+
+# segno and Pillow are imported where the code is drawn: the server process loads this module only
+# for QrSettings, and only worker processes run the tool.
+if TYPE_CHECKING:
+    import segno
+    from PIL import Image, ImageDraw
 
 DotStyle = Literal["square", "rounded", "extra-rounded", "dots", "classy"]
 CornerStyle = Literal["square", "rounded", "extra-rounded", "dot"]
@@ -89,6 +93,8 @@ def _finders(d: ImageDraw.ImageDraw, n: int, k: int, off: int, style: str, fill:
 
 
 def render(qr: segno.QRCode, settings: QrSettings) -> Image.Image:
+    from PIL import Image, ImageDraw
+
     matrix = [bytearray(row) for row in qr.matrix]
     n = len(matrix)
     total = n + 2 * settings.margin
@@ -109,6 +115,8 @@ def render(qr: segno.QRCode, settings: QrSettings) -> Image.Image:
 
 
 def add_logo(image: Image.Image, ctx: ToolContext, settings: QrSettings) -> None:
+    from PIL import Image, ImageDraw
+
     source = ctx.input
     with vips.vips_errors():
         logo = draw.to_pil(vips.first_page(vips.load(source.path, source.kind, sequential=False)))
@@ -135,6 +143,8 @@ def add_logo(image: Image.Image, ctx: ToolContext, settings: QrSettings) -> None
     formats=("png",),
 )
 def run(ctx: ToolContext, settings: QrSettings) -> ToolResult:
+    import segno
+
     has_logo = bool(ctx.inputs)
     level = settings.errorCorrectionLevel
     if has_logo and "errorCorrectionLevel" not in settings.model_fields_set:

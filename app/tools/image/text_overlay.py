@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Literal
 
 import pyvips
-from PIL import Image, ImageDraw
 from pydantic import Field
 
 from app.engine.media import draw, vips
@@ -37,6 +36,8 @@ class TextOverlaySettings(ToolSettings):
 
 def caption(settings: TextOverlaySettings) -> pyvips.Image:
     """The text on its (optional) rounded box, as one RGBA layer."""
+    from PIL import Image, ImageDraw
+
     text = draw.render_text(
         settings.text, settings.font, settings.fontSize, draw.parse_color(settings.color), align=settings.align
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import vtracer
 from pydantic import Field
 
 from app.engine.media import layout, vips
@@ -36,6 +35,8 @@ class VectorizeSettings(ToolSettings):
     inputs=Inputs(kinds=IMAGE_KINDS),
 )
 def run(ctx: ToolContext, settings: VectorizeSettings) -> ToolResult:
+    import vtracer
+
     source = ctx.input
     with vips.vips_errors():
         image = layout.load_rgba(source.path, source.kind, max_side=MAX_TRACE_SIDE)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Literal
 
 import pyvips
-from PIL import Image
 from pydantic import Field
 
 from app.engine.media import draw, vips
@@ -46,6 +45,8 @@ class WatermarkTextSettings(ToolSettings):
 
 def text_layer(settings: WatermarkTextSettings) -> pyvips.Image:
     """The text, coloured and faded, turned clockwise by `rotation`, as an RGBA libvips image."""
+    from PIL import Image
+
     fill = draw.with_opacity(draw.parse_color(settings.color), settings.opacity)
     layer = draw.render_text(settings.text, settings.font, settings.fontSize, fill)
     if settings.rotation % 360:
