@@ -28,12 +28,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pikepdf
 from pydantic import AfterValidator
 
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
+
+if TYPE_CHECKING:
+    import pikepdf
 
 log = logging.getLogger("lutra.pdf")
 
@@ -82,6 +84,8 @@ def open_pdf(
     allow_encrypted: the tool works on encrypted files (unlock-pdf, protect-pdf); with it, a wrong
     password is a 400 WRONG_PASSWORD instead of ENCRYPTED_PDF.
     """
+    import pikepdf
+
     path = source.path if isinstance(source, InputFile) else Path(source)
     if require_complete and not looks_complete(path):
         raise InputRejected(DAMAGED, 400, "DAMAGED_PDF")
@@ -125,6 +129,8 @@ def check_input(source: InputFile | Path, *, require_complete: bool = True) -> i
 @contextmanager
 def pdf_errors(message: str = "the PDF is damaged and could not be processed") -> Iterator[None]:
     """Turns qpdf's errors in the middle of a tool into a short, user-facing failure."""
+    import pikepdf
+
     try:
         yield
     except (pikepdf.PdfError, pikepdf.ForeignObjectError) as exc:
@@ -221,6 +227,8 @@ _ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/Rendition", "/Subm
 
 
 def _strip_action(obj: pikepdf.Object) -> None:
+    import pikepdf
+
     if "/AA" in obj:
         del obj["/AA"]
     action = obj.get("/A")
@@ -231,6 +239,8 @@ def _strip_action(obj: pikepdf.Object) -> None:
 def strip_active(pdf: pikepdf.Pdf) -> None:
     """Removes what a viewer would run on its own: open actions, additional actions, document
     JavaScript and script/launch actions on links and form fields."""
+    import pikepdf
+
     root = pdf.Root
     for key in ("/OpenAction", "/AA"):
         if key in root:
@@ -268,6 +278,8 @@ def save_pdf(
     encryption: pikepdf.Encryption | None = None,
 ) -> Path:
     """Writes a tool's output: active content stripped, streams compressed, object streams on."""
+    import pikepdf
+
     with pdf_errors("the PDF could not be written"):
         strip_active(pdf)
         pdf.save(
@@ -317,6 +329,7 @@ DrawPage = Callable[[Any, int, float, float], None]
 def stamp_pages(pdf: pikepdf.Pdf, indexes: Sequence[int], draw: DrawPage, *, under: bool = False) -> None:
     """Draws on the given pages: `draw(canvas, page_index, width, height)` paints one reportlab page
     the size of the page's visible box, which is then laid over (or under) the page's content."""
+    import pikepdf
     from reportlab.pdfgen import canvas as rl_canvas
 
     _register_fonts()
@@ -432,6 +445,8 @@ def ghostscript(
 
 def finish_output(path: Path) -> Path:
     """Rewrites another program's PDF output through qpdf: active content stripped, object streams on."""
+    import pikepdf
+
     try:
         with pikepdf.open(path, allow_overwriting_input=True) as doc:
             save_pdf(doc, path)

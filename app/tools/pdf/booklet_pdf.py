@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
@@ -49,6 +48,8 @@ def imposition(count: int) -> list[tuple[int | None, int | None]]:
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: BookletPdfSettings) -> ToolResult:
+    import pikepdf
+
     strips = settings.perSheet // 2
     with pdf.open_pdf(ctx.input) as doc, pdf.pdf_errors():
         count = len(doc.pages)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
@@ -23,6 +22,8 @@ class CropPdfSettings(ToolSettings):
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: CropPdfSettings) -> ToolResult:
+    import pikepdf
+
     m = settings.margin
     with pdf.open_pdf(ctx.input) as doc, pdf.pdf_errors():
         for n, page in enumerate(doc.pages, 1):

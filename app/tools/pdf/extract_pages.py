@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
@@ -24,6 +23,8 @@ class ExtractPagesSettings(ToolSettings):
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: ExtractPagesSettings) -> ToolResult:
+    import pikepdf
+
     with pdf.open_pdf(ctx.input) as doc:
         pages = pdf.parse_pages(settings.range, len(doc.pages))
         out = pikepdf.new()

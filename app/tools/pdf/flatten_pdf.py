@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pikepdf
-
 from app.engine.media import pdf
 from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
 
@@ -18,6 +16,8 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
+    import pikepdf
+
     with pdf.open_pdf(ctx.input) as doc, pdf.pdf_errors():
         form = doc.Root.get("/AcroForm")
         fields = len(form.get("/Fields", [])) if isinstance(form, pikepdf.Dictionary) else 0

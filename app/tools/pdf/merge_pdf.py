@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-import pikepdf
-
 from app.engine.media import pdf
 from app.engine.tool import InputRejected, Inputs, NoSettings, ToolContext, ToolResult, tool
 
@@ -22,6 +20,8 @@ MAX_FILES = 20
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
+    import pikepdf
+
     out = pikepdf.new()
     limit = pdf.max_pages()
     # qpdf copies page streams lazily: every source stays open until the merged file is written.

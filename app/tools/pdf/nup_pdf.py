@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
 from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:
+    import pikepdf
 
 # Columns, rows and whether the sheet is turned to landscape, for each count. Two, three, eight and
 # twelve pages sit side by side on a turned sheet so that portrait pages keep a sensible size.
@@ -43,6 +45,8 @@ def sheet_size(first: pikepdf.Page, landscape: bool) -> tuple[float, float]:
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: NupPdfSettings) -> ToolResult:
+    import pikepdf
+
     cols, rows, landscape = LAYOUTS[settings.perSheet]
     with pdf.open_pdf(ctx.input) as doc, pdf.pdf_errors():
         count = len(doc.pages)

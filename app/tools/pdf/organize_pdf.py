@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
@@ -26,6 +25,8 @@ class OrganizePdfSettings(ToolSettings):
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: OrganizePdfSettings) -> ToolResult:
+    import pikepdf
+
     with pdf.open_pdf(ctx.input) as doc:
         order = pdf.parse_pages(settings.order, len(doc.pages))
         out = pikepdf.new()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import glob
 import re
 from pathlib import Path
-from typing import Any
-
-import pikepdf
+from typing import TYPE_CHECKING, Any
 
 from app.engine.media import pdf
 from app.engine.tool import Inputs, NoSettings, ToolContext, ToolFailure, ToolResult, tool
+
+if TYPE_CHECKING:
+    import pikepdf
 
 ICC_DIR = "/usr/share/color/icc/ghostscript/"
 SRGB = ICC_DIR + "srgb.icc"
@@ -38,6 +39,8 @@ def _pdfa_def(ctx: ToolContext) -> Path:
 
 
 def _fonts_embedded(doc: pikepdf.Pdf) -> bool:
+    import pikepdf
+
     for page in doc.pages:
         fonts = page.obj.get("/Resources", {}).get("/Font", {})
         for font in fonts.values() if isinstance(fonts, pikepdf.Dictionary) else []:
@@ -53,6 +56,8 @@ def _fonts_embedded(doc: pikepdf.Pdf) -> bool:
 
 def verify_pdfa(path: Path) -> dict[str, Any]:
     """What the result claims and carries; raises ToolFailure when it is not PDF/A-2b."""
+    import pikepdf
+
     with pikepdf.open(path) as doc:
         meta = doc.open_metadata()
         part, conformance = str(meta.get("pdfaid:part", "")), str(meta.get("pdfaid:conformance", ""))

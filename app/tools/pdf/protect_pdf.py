@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pikepdf
 from pydantic import Field
 
 from app.engine.media import pdf
@@ -32,6 +31,8 @@ class ProtectPdfSettings(ToolSettings):
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: ProtectPdfSettings) -> ToolResult:
+    import pikepdf
+
     owner = settings.ownerPassword or settings.userPassword
     with pdf.open_pdf(ctx.input, password=settings.currentPassword, allow_encrypted=True) as doc:
         # R=6 is AES-256 (PDF 2.0 / Acrobat X). With a distinct owner password, the user may view and

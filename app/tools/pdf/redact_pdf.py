@@ -19,14 +19,16 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pikepdf
 import pyvips
 from pydantic import Field
 
 from app.engine.media import pdf
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:
+    import pikepdf
 
 DPI = 200
 PAD = 1.0  # points of black around each word, so anti-aliased edges of glyphs go too
@@ -87,6 +89,8 @@ def _find(page: PageWords, patterns: list[tuple[str, re.Pattern[str]]], counts: 
 
 
 def _rebuild(doc: pikepdf.Pdf, index: int, source: Path, page: PageWords) -> None:
+    import pikepdf
+
     image = pyvips.Image.pdfload(str(source), page=index, dpi=DPI, access="sequential")
     if image.hasalpha():
         image = image.flatten(background=[255, 255, 255])
@@ -118,6 +122,8 @@ def _mentions(value: Any, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
 
 def _titles(outlines: pikepdf.Dictionary) -> list[str]:
     """Every bookmark title (a bounded walk: outline trees can be cyclic in hostile files)."""
+    import pikepdf
+
     titles: list[str] = []
     stack = [outlines.get("/First")]
     seen: set[tuple[int, int]] = set()
@@ -134,6 +140,8 @@ def _titles(outlines: pikepdf.Dictionary) -> list[str]:
 
 def _scrub(doc: pikepdf.Pdf, patterns: list[tuple[str, re.Pattern[str]]]) -> int:
     """Metadata, bookmarks, annotations and form values that mention a term; returns how many went."""
+    import pikepdf
+
     removed = 0
     for key in list(doc.docinfo.keys()):
         if _mentions(doc.docinfo[key], patterns):

@@ -6,13 +6,18 @@ lost pages' content would look fine and be wrong.
 
 from __future__ import annotations
 
-import pikepdf
+from typing import TYPE_CHECKING
 
 from app.engine.media import pdf
 from app.engine.tool import Inputs, NoSettings, ToolContext, ToolFailure, ToolResult, tool
 
+if TYPE_CHECKING:
+    import pikepdf
+
 
 def _check_pages(doc: pikepdf.Pdf) -> None:
+    import pikepdf
+
     for n, page in enumerate(doc.pages, 1):
         try:
             contents = page.obj.get("/Contents")

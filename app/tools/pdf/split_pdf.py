@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import pikepdf
 from pydantic import Field, model_validator
 
 from app.engine.media import pdf
@@ -48,6 +47,8 @@ def _groups(settings: SplitPdfSettings, count: int) -> list[list[int]]:
     formats=("pdf",),
 )
 def run(ctx: ToolContext, settings: SplitPdfSettings) -> ToolResult:
+    import pikepdf
+
     src = ctx.input
     with pdf.open_pdf(src) as doc:
         groups = _groups(settings, len(doc.pages))
