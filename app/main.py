@@ -35,6 +35,8 @@ from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
 from app.system.routes import router as system_router
 from app.teams.routes import router as teams_router
+from app.uploads import service as resumable
+from app.uploads.routes import router as uploads_router
 
 log = logging.getLogger("lutra")
 
@@ -63,12 +65,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = JobService(settings, runner, EventBus())
     app.state.runner = runner
     app.state.jobs = jobs
-    cleanup = asyncio.get_running_loop().create_task(jobs.cleanup_forever())
+    loop = asyncio.get_running_loop()
+    cleanups = [loop.create_task(jobs.cleanup_forever()), loop.create_task(resumable.cleanup_forever(settings))]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
         yield
     finally:
-        cleanup.cancel()
+        for task in cleanups:
+            task.cancel()
         await runner.close()
         dispose_engine()
 
@@ -97,6 +101,7 @@ def create_app() -> FastAPI:
         tools_router,
         jobs_router,
         files_router,
+        uploads_router,
         pipelines_router,
         memes_router,
         docs_router,

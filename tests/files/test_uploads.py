@@ -1,0 +1,137 @@
+"""Resumable uploads over HTTP: parts out of order and re-sent, checksum mismatch, expiry, ownership, limits."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from app.config import get_settings
+from app.db import session_scope
+from app.models import UploadSession
+from app.uploads.service import cleanup_expired
+from tests.assertions import assert_error
+from tests.files.helpers import user_client
+
+
+def start(c: TestClient, data: bytes, name: str = "movie.bin", **extra: object) -> dict:
+    r = c.post("/api/v1/uploads", json={"filename": name, "size": len(data), **extra})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def put(c: TestClient, upload_id: str, number: int, data: bytes) -> dict:
+    r = c.put(f"/api/v1/uploads/{upload_id}/parts/{number}", content=data)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_resumed_upload_out_of_order_with_a_resent_part(tools_client: TestClient, app_env: Path) -> None:
+    c = tools_client
+    data = os.urandom(3000)
+    chunks = [data[0:1000], data[1000:2000], data[2000:3000]]
+    session = start(c, data, sha256=hashlib.sha256(data).hexdigest(), contentType="video/mp4")
+    upload_id = session["uploadId"]
+    assert session["partSize"] >= 16 * 1024 * 1024 and session["parts"] == [] and session["expiresAt"]
+
+    part3 = put(c, upload_id, 3, chunks[2])
+    assert part3 == {"partNumber": 3, "size": 1000, "etag": hashlib.md5(chunks[2]).hexdigest()}
+    put(c, upload_id, 1, b"x" * 1000)  # a damaged first try ...
+    # ... the connection breaks; the client asks what arrived, and resumes.
+    listed = c.get(f"/api/v1/uploads/{upload_id}").json()
+    assert [p["partNumber"] for p in listed["parts"]] == [1, 3] and listed["receivedBytes"] == 2000
+    assert_error(c.post(f"/api/v1/uploads/{upload_id}/complete"), 400, "UPLOAD_INCOMPLETE")
+
+    r = c.put(f"/api/v1/uploads/{upload_id}/parts/1", content=chunks[0])  # re-sent: replaces the first try
+    assert r.headers["etag"] == f'"{hashlib.md5(chunks[0]).hexdigest()}"'
+    put(c, upload_id, 2, chunks[1])
+    # More than the declared size is refused while streaming.
+    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/4", content=b"extra"), 413, "PART_TOO_LARGE")
+    etags = [
+        {"partNumber": p["partNumber"], "etag": p["etag"]}
+        for p in c.get(f"/api/v1/uploads/{upload_id}").json()["parts"]
+    ]
+
+    r = c.post(f"/api/v1/uploads/{upload_id}/complete", json={"parts": etags})
+    assert r.status_code == 201, r.text
+    file = r.json()["file"]
+    assert (
+        file["size"] == 3000
+        and file["originalName"] == "movie.bin"
+        and file["sha256"] == hashlib.sha256(data).hexdigest()
+    )
+    assert c.get(f"/api/v1/files/{file['id']}/download").content == data
+    # The session is gone, parts and all.
+    assert_error(c.get(f"/api/v1/uploads/{upload_id}"), 404, "UPLOAD_NOT_FOUND")
+    assert not (app_env / "uploads" / upload_id).exists()
+
+
+def test_checksum_mismatch_keeps_nothing(tools_client: TestClient, app_env: Path) -> None:
+    c = tools_client
+    data = b"a" * 2048
+    session = start(c, data, sha256=hashlib.sha256(b"something else").hexdigest())
+    put(c, session["uploadId"], 1, data)
+    body = assert_error(c.post(f"/api/v1/uploads/{session['uploadId']}/complete"), 400, "CHECKSUM_MISMATCH")
+    assert body["details"]["actual"] == hashlib.sha256(data).hexdigest()
+    assert_error(c.get(f"/api/v1/uploads/{session['uploadId']}"), 404)
+    assert not (app_env / "uploads" / session["uploadId"]).exists()
+    assert c.get("/api/v1/files").json()["total"] == 0
+    assert not [p for p in (app_env / "files").rglob("*") if p.is_file()]
+
+
+def test_expired_session_and_abort(tools_client: TestClient, app_env: Path) -> None:
+    c = tools_client
+    old = start(c, b"12345")
+    put(c, old["uploadId"], 1, b"123")
+    with session_scope() as db:
+        db.execute(
+            update(UploadSession)
+            .where(UploadSession.id == old["uploadId"])
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    live = start(c, b"12345")
+    # The periodic task (run once here) removes the expired session and its parts, not the live one.
+    assert cleanup_expired(get_settings()) == 1
+    assert not (app_env / "uploads" / old["uploadId"]).exists()
+    assert_error(c.put(f"/api/v1/uploads/{old['uploadId']}/parts/2", content=b"45"), 404)
+    assert c.get(f"/api/v1/uploads/{live['uploadId']}").status_code == 200
+
+    # An expired session answers 404 even before the clean-up ran.
+    with session_scope() as db:
+        db.execute(update(UploadSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert_error(c.get(f"/api/v1/uploads/{live['uploadId']}"), 404, "UPLOAD_EXPIRED")
+
+    aborted = start(c, b"abc")
+    put(c, aborted["uploadId"], 1, b"ab")
+    r = c.post(f"/api/v1/uploads/{aborted['uploadId']}/abort")
+    assert r.json() == {"aborted": True, "uploadId": aborted["uploadId"]}
+    assert not (app_env / "uploads" / aborted["uploadId"]).exists()
+
+
+def test_limits_and_ownership(tools_client: TestClient) -> None:
+    c = tools_client
+    r = c.post("/api/v1/uploads", json={"filename": "huge.mkv", "size": 10 * 1024**3 + 1})
+    assert_error(r, 413, "UPLOAD_TOO_LARGE")
+    assert_error(c.post("/api/v1/uploads", json={"filename": "x", "size": 5, "sha256": "zz"}), 400, "VALIDATION_ERROR")
+    assert_error(c.post("/api/v1/uploads", json={"filename": "x", "size": 0}), 400)
+    mine = start(c, b"12345")
+    assert_error(c.put(f"/api/v1/uploads/{mine['uploadId']}/parts/0", content=b"1"), 400, "INVALID_PART_NUMBER")
+    assert_error(c.put(f"/api/v1/uploads/{mine['uploadId']}/parts/1", content=b""), 400, "EMPTY_PART")
+    other = user_client(c, "mallory")
+    for method, path in (
+        ("GET", ""),
+        ("PUT", "/parts/1"),
+        ("POST", "/complete"),
+        ("POST", "/abort"),
+    ):
+        body = b"1" if method == "PUT" else None
+        assert_error(other.request(method, f"/api/v1/uploads/{mine['uploadId']}{path}", content=body), 404)
+    # The quota is checked when the session starts (and again at completion).
+    assert c.put("/api/v1/settings", json={"storageQuotaMb": 1}).status_code == 200
+    assert_error(
+        c.post("/api/v1/uploads", json={"filename": "x", "size": 2 * 1024 * 1024}), 413, "STORAGE_QUOTA_EXCEEDED"
+    )
