@@ -37,6 +37,7 @@ from app.system.routes import router as system_router
 from app.teams.routes import router as teams_router
 from app.uploads import service as resumable
 from app.uploads.routes import router as uploads_router
+from app.usage.routes import router as usage_router
 
 log = logging.getLogger("lutra")
 
@@ -102,6 +103,7 @@ def create_app() -> FastAPI:
         jobs_router,
         files_router,
         uploads_router,
+        usage_router,
         pipelines_router,
         memes_router,
         docs_router,
