@@ -11,6 +11,12 @@ IMAGE_KINDS = ("jpeg", "png", "webp", "gif", "tiff", "bmp", "heif", "avif", "svg
 VIDEO_KINDS = ("mp4", "mov", "webm", "mkv", "avi")
 AUDIO_KINDS = ("mp3", "wav", "ogg", "flac", "m4a")
 SUBTITLE_KINDS = ("srt", "vtt")
+# Office documents are ZIP containers told apart by their entries (see _zip_kind); rtf is text.
+DOCUMENT_KINDS = ("docx", "odt", "rtf")
+SPREADSHEET_KINDS = ("xlsx", "ods")
+PRESENTATION_KINDS = ("pptx", "odp")
+# Plain-text formats, classified from the content (see _text_kind); ambiguous text is "txt".
+TEXT_KINDS = ("txt", "csv", "json", "xml", "yaml", "markdown", "html")
 
 MIME = {
     "jpeg": "image/jpeg",
@@ -39,6 +45,21 @@ MIME = {
     "m4a": "audio/mp4",
     "srt": "application/x-subrip",
     "vtt": "text/vtt",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+    "epub": "application/epub+zip",
+    "rtf": "application/rtf",
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "json": "application/json",
+    "xml": "application/xml",
+    "yaml": "application/yaml",
+    "markdown": "text/markdown",
+    # html is left out on purpose: user HTML is never served as a page on our origin.
 }
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
@@ -117,12 +138,115 @@ def sniff_bytes(head: bytes) -> str | None:
         return "srt"
     if text.startswith((b"<?xml", b"<svg", b"<!--", b"<!DOCTYPE svg")) and _SVG.search(head):
         return "svg"
-    return None
+    if text.startswith(b"{\\rtf"):
+        return "rtf"
+    return _text_kind(head)
+
+
+# -- text formats ---------------------------------------------------------------------------------
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_JSON_START = re.compile(r'\s*(\{\s*("|\})|\[\s*("|\[|\{|-|\d|true|false|null|\]))')
+_HTML_DOC = re.compile(r"<(!doctype\s+html|html|head|body)[\s>/]", re.I)
+_HTML_START = re.compile(r"<(meta|div|p|h[1-6]|table|ul|ol|span|a|br|img|style|section|article)[\s>/]", re.I)
+_XML = re.compile(r"<\?xml\s|<[A-Za-z_][\w.:-]*[\s>/]")
+_YAML_LINE = re.compile(r"(-\s+\S|-$|[\w\"'.$/ -]{1,80}:(\s|$)|#|\.\.\.$|---)")
+_MARKDOWN = re.compile(r"^(#{1,6}\s+\S|\s{0,3}([-*+]|\d{1,3}[.)])\s+\S|```|>\s|\|.*\|\s*$)|\]\(|\*\*\S", re.M)
+
+
+def _decode_text(head: bytes) -> str | None:
+    """The head as text, or None for binary content: UTF-8 (a character cut at the end is fine), or
+    an 8-bit encoding when no control character shows up (random bytes always have some)."""
+    if not head or _CONTROL.search(head):
+        return None
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    for cut in range(4):
+        try:
+            return body[: len(body) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            if len(head) < HEAD_BYTES:
+                break
+    return body.decode("latin-1")
+
+
+def _looks_csv(lines: list[str]) -> bool:
+    """Two or more lines cut into the same number (2+) of fields by one delimiter."""
+    import csv
+
+    sample = [ln for ln in lines[:20] if ln.strip()]
+    if len(sample) > 2 and len(sample) == len(lines[:20]) and sample[-1] == lines[-1]:
+        sample = sample[:-1]  # the last line of a head may be cut short
+    if len(sample) < 2:
+        return False
+    for delimiter in (",", ";", "\t", "|"):
+        counts = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
+        if len(counts) == 1 and counts.pop() >= 2:
+            return True
+    return False
+
+
+def _text_kind(head: bytes) -> str | None:
+    text = _decode_text(head)
+    if text is None:
+        return None
+    stripped = text.lstrip()
+    if not stripped:
+        return "txt"
+    if _JSON_START.match(stripped):
+        return "json"
+    if stripped.startswith("<"):
+        if _HTML_DOC.search(stripped[:1024]) or _HTML_START.match(stripped):
+            return "html"
+        return "xml" if _XML.match(stripped) else "txt"
+    lines = text.splitlines()
+    if stripped.startswith("---") and re.search(r"^#{1,6}\s", text, re.M):
+        return "markdown"  # YAML front matter, then a markdown body
+    content = [ln.strip() for ln in lines[:50] if ln.strip()]
+    # Before CSV: "key: [a, b]" lines have commas too, but a CSV row is never all "key: " lines.
+    if stripped.startswith(("---", "%YAML")) or (
+        all(_YAML_LINE.match(ln) for ln in content) and any(re.search(r":(\s|$)", ln) for ln in content)
+    ):
+        return "yaml"
+    if _looks_csv(lines):
+        return "csv"
+    if _MARKDOWN.search(text):
+        return "markdown"
+    return "txt"
+
+
+def _zip_kind(path: Path) -> str:
+    """Office documents and EPUBs are ZIPs: the entries say which (the central directory is read,
+    never the data, except an ODF/EPUB `mimetype` entry of a few bytes)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if "mimetype" in names:
+                info = z.getinfo("mimetype")
+                mimetype = z.read(info).decode("ascii", "replace").strip() if info.file_size < 100 else ""
+                return _ODF.get(mimetype, "zip")
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError, EOFError):
+        return "zip"
+    if "[Content_Types].xml" in names:
+        for prefix, kind in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
+            if any(n.startswith(prefix) for n in names):
+                return kind
+    return "zip"
+
+
+_ODF = {
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+    "application/epub+zip": "epub",
+}
 
 
 def sniff_file(path: Path) -> str | None:
     with path.open("rb") as f:
-        return sniff_bytes(f.read(HEAD_BYTES))
+        kind = sniff_bytes(f.read(HEAD_BYTES))
+    return _zip_kind(path) if kind == "zip" else kind
 
 
 def mime_for(kind: str) -> str:
@@ -135,6 +259,12 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "video": VIDEO_KINDS,
     "audio": AUDIO_KINDS,
     "subtitle": SUBTITLE_KINDS,
+    "text": TEXT_KINDS,
+    "document": DOCUMENT_KINDS,
+    "spreadsheet": SPREADSHEET_KINDS,
+    "presentation": PRESENTATION_KINDS,
+    # Every ZIP container, for tools that take any archive.
+    "archive": ("zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"),
 }
 
 
