@@ -1,0 +1,262 @@
+"""Office, markdown, HTML and EPUB engines for the `files` tools: LibreOffice headless, pandoc,
+WeasyPrint and markdown-it, each run so that an uploaded document can't reach anything outside it.
+
+- LibreOffice: a fresh user profile per job inside the job folder (conversions run in parallel and
+  share no state), macros disabled in that profile, no network proxy, a time limit, its own process
+  group killed on cancel or timeout.
+- pandoc: `--sandbox`, so a document can't include local files or fetch URLs.
+- WeasyPrint: a URL fetcher that refuses every file:// and network URL, so nothing outside the
+  HTML is read; only data: URIs (content inside the document itself) are decoded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
+
+log = logging.getLogger("lutra.office")
+
+# An office document or EPUB is a ZIP of XML; these bound what a reader may inflate from one.
+MAX_CONTAINER_ENTRIES = 10_000
+MAX_CONTAINER_BYTES = 500 * 1024 * 1024
+
+DEFAULT_TIMEOUT_S = 300
+
+
+def check_container(path: Path) -> None:
+    """Refuses a damaged ZIP container, or one whose entries claim more than the limits.
+
+    Readers here (Python's zipfile under openpyxl/python-docx, LibreOffice's own) stop inflating an
+    entry at the size its header declares, so the declared sizes bound what they will hold.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if z.testzip() is not None:
+                raise InputRejected("The document is damaged (a part fails its checksum)", 400)
+    except zipfile.BadZipFile as exc:
+        raise InputRejected("The document is damaged or cut short", 400) from exc
+    except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zipfile.LargeZipFile) as exc:
+        raise InputRejected("The document is damaged or uses an unsupported ZIP feature", 400) from exc
+    if len(infos) > MAX_CONTAINER_ENTRIES:
+        raise InputRejected(f"The document has too many parts (over {MAX_CONTAINER_ENTRIES})", 400)
+    if sum(i.file_size for i in infos) > MAX_CONTAINER_BYTES:
+        raise InputRejected("The document unpacks to more than 500 MiB", 400)
+
+
+# -- external programs --------------------------------------------------------------------------
+
+
+def run_program(
+    cmd: Sequence[str],
+    ctx: ToolContext | None,
+    *,
+    what: str,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Runs a program in its own process group with a time limit; cancel or timeout kills the whole
+    group (LibreOffice forks). A non-zero exit becomes ToolFailure("<what> failed"), its output going
+    to our log only. Returns the last 20 kB of output."""
+    log.debug("running %s", " ".join(cmd))
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(
+            list(cmd),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    if ctx is not None and ctx.cancelled():
+                        raise Cancelled() from None
+                    if time.monotonic() > deadline:
+                        raise ToolFailure(f"{what} took longer than the {int(timeout_s)} s time limit") from None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            # A forked helper may outlive its parent in the group; nothing of a job survives it.
+            _kill_group(proc, wait=False)
+        size = out.tell()
+        out.seek(max(0, size - 20_000))
+        text = out.read().decode("utf-8", "replace")
+    if code != 0:
+        log.warning("%s failed (exit %s): %s", cmd[0], code, text[-2000:])
+        raise ToolFailure(f"{what} could not convert this file")
+    return text
+
+
+def _kill_group(proc: subprocess.Popen[bytes], wait: bool = True) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        if proc.poll() is None:
+            proc.kill()
+    if wait:
+        proc.wait()
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    """A minimal environment: no proxy variables or credentials of the server leak into a converter,
+    and HOME/TMPDIR point inside the job folder."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+    }
+
+
+def scratch_dir(ctx: ToolContext, name: str) -> Path:
+    path = (ctx.workdir / f".{name}").resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def staged_input(scratch: Path, source: InputFile, ext: str) -> Path:
+    """A copy of the input under a plain name: converters name outputs after inputs, and some read
+    odd names (with ':' or leading '-') as URLs or options."""
+    staged = scratch / f"input.{ext}"
+    shutil.copyfile(source.path, staged)
+    return staged
+
+
+def program_timeout() -> float:
+    """A converter's time limit: just under the job's, so the tool reports it, not the runner."""
+    from app.config import get_settings
+
+    return float(max(10, get_settings().job_timeout_s - 5))
+
+
+# -- LibreOffice ----------------------------------------------------------------------------------
+
+# The profile every conversion starts from. Macros: never run (security level "very high" and
+# execution disabled). Links to other files or URLs inside a document: never updated on load, and
+# linked pictures from untrusted referers blocked, so a document can't make LibreOffice fetch a URL
+# or read a local file into the output.
+_LO_REGISTRY = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+{items}
+</oor:items>
+"""
+_LO_SETTINGS = (
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "3"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "true"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks", "true"),
+    ("/org.openoffice.Office.Common/Misc", "UseOpenCL", "false"),
+    ("/org.openoffice.Office.Common/Misc", "PerformFileFormatCheck", "false"),
+    ("/org.openoffice.Office.Writer/Content/Update", "Link", "2"),
+    ("/org.openoffice.Office.Calc/Content/Update", "Link", "2"),
+    ("/org.openoffice.Office.Common/Save/Document", "WarnAlienFormat", "false"),
+    ("/org.openoffice.Inet/Settings", "ooInetProxyType", "0"),
+)
+
+
+def _lo_registry() -> str:
+    items = "\n".join(
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>'
+        for path, name, value in _LO_SETTINGS
+    )
+    return _LO_REGISTRY.format(items=items)
+
+
+# Output format -> (file extension, LibreOffice export filter).
+LO_FILTERS: dict[str, tuple[str, str]] = {
+    "docx": ("docx", "MS Word 2007 XML"),
+    "odt": ("odt", "writer8"),
+    "rtf": ("rtf", "Rich Text Format"),
+    "txt": ("txt", "Text (encoded):UTF8"),
+    "pptx": ("pptx", "Impress MS PowerPoint 2007 XML"),
+    "odp": ("odp", "impress8"),
+    "xlsx": ("xlsx", "Calc MS Excel 2007 XML"),
+    "ods": ("ods", "calc8"),
+    # Comma, double quotes, UTF-8 (76); text quoted only where needed, cells written as shown.
+    "csv": ("csv", "Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true"),
+    "writer-pdf": ("pdf", "writer_pdf_Export"),
+    "calc-pdf": ("pdf", "calc_pdf_Export"),
+    "impress-pdf": ("pdf", "impress_pdf_Export"),
+}
+
+# Detected kind -> the extension the staged copy gets (LibreOffice picks its import filter from it).
+_STAGE_EXT = {"docx": "docx", "odt": "odt", "rtf": "rtf", "txt": "txt", "xlsx": "xlsx", "ods": "ods", "csv": "csv",
+              "pptx": "pptx", "odp": "odp"}  # fmt: skip
+_CSV_IMPORT = "CSV:44,34,76,1"
+
+
+def soffice_convert(ctx: ToolContext, source: InputFile, target: str, *, what: str = "LibreOffice") -> Path:
+    """Converts one document with headless LibreOffice into the job's output folder; returns the file.
+
+    Each call starts LibreOffice with its own new profile inside the job folder, so conversions run
+    in parallel and no state (or macro setting) carries from one upload to the next.
+    """
+    if shutil.which("soffice") is None:
+        raise ToolFailure("LibreOffice is not installed on this server")
+    if source.kind in ("docx", "xlsx", "pptx", "odt", "ods", "odp"):
+        check_container(source.path)
+    ext, export = LO_FILTERS[target]
+    scratch = scratch_dir(ctx, "soffice")
+    profile = scratch / "lo-profile"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_lo_registry(), "utf-8")
+    outdir = scratch / "out"
+    outdir.mkdir(exist_ok=True)
+    staged = staged_input(scratch, source, _STAGE_EXT.get(source.kind, "bin"))
+    cmd = ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
+           "--nologo", "--nodefault", "--nolockcheck"]  # fmt: skip
+    if source.kind in ("csv", "txt") and target in ("xlsx", "ods", "csv", "calc-pdf"):
+        staged = _normalise_csv(staged)
+        cmd.append(f"--infilter={_CSV_IMPORT}")
+    cmd += ["--convert-to", f"{ext}:{export}", "--outdir", str(outdir), str(staged)]
+    try:
+        run_program(cmd, ctx, what=what, timeout_s=program_timeout(), cwd=scratch, env=_clean_env(scratch))
+        result = outdir / f"{staged.stem}.{ext}"
+        if not result.is_file() or result.stat().st_size == 0:
+            # soffice exits 0 even when it could not load the input.
+            raise ToolFailure(f"{what} could not read this document")
+        final = ctx.output_path(f"{source.stem}.{ext}")
+        shutil.move(result, final)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return final
+
+
+def _normalise_csv(path: Path) -> Path:
+    """Rewrites a CSV with any delimiter (; tab |) as UTF-8 comma CSV, the one import LibreOffice is told."""
+    from app.engine.media import data
+
+    out = path.with_name("input-normalised.csv")
+    data.write_csv(out, data.iter_csv(path))
+    return out
+
+
+def pdf_pages(path: Path) -> int | None:
+    """The page count of a converted PDF (None when it can't be read)."""
+    try:
+        import pikepdf
+
+        with pikepdf.open(path) as pdf:
+            return len(pdf.pages)
+    except Exception:  # a count is informative only; the file itself was produced
+        return None

@@ -1,0 +1,24 @@
+"""Excel to PDF: an Excel, OpenDocument or CSV spreadsheet to PDF with LibreOffice (headless, macros off)."""
+
+from __future__ import annotations
+
+from app.engine.media import office
+from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+
+KINDS = ("xlsx", "ods", "csv")
+
+
+@tool(
+    id="excel-to-pdf",
+    section="files",
+    title="Excel to PDF",
+    description="Convert an Excel, OpenDocument or CSV spreadsheet to PDF with LibreOffice (headless, macros off).",
+    settings=NoSettings,
+    inputs=Inputs(kinds=KINDS),
+    formats=KINDS,
+    long=True,
+)
+def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
+    ctx.progress(5, "Converting with LibreOffice")
+    out = office.soffice_convert(ctx, ctx.input, "calc-pdf", what="Excel to PDF")
+    return ToolResult([out], {"pages": office.pdf_pages(out), "from": ctx.input.kind})

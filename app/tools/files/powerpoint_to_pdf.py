@@ -1,0 +1,24 @@
+"""PowerPoint to PDF: a PowerPoint or OpenDocument presentation to PDF with LibreOffice (headless, macros off)."""
+
+from __future__ import annotations
+
+from app.engine.media import office
+from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+
+KINDS = ("pptx", "odp")
+
+
+@tool(
+    id="powerpoint-to-pdf",
+    section="files",
+    title="PowerPoint to PDF",
+    description="Convert a PowerPoint or OpenDocument presentation to PDF with LibreOffice (headless, macros off).",
+    settings=NoSettings,
+    inputs=Inputs(kinds=KINDS),
+    formats=KINDS,
+    long=True,
+)
+def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
+    ctx.progress(5, "Converting with LibreOffice")
+    out = office.soffice_convert(ctx, ctx.input, "impress-pdf", what="PowerPoint to PDF")
+    return ToolResult([out], {"pages": office.pdf_pages(out), "from": ctx.input.kind})
