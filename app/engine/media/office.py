@@ -21,6 +21,7 @@ import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
 
@@ -260,3 +261,173 @@ def pdf_pages(path: Path) -> int | None:
             return len(pdf.pages)
     except Exception:  # a count is informative only; the file itself was produced
         return None
+
+
+# -- markdown ---------------------------------------------------------------------------------------
+
+_STYLE = """
+body { font-family: "DejaVu Sans", sans-serif; font-size: 11pt; line-height: 1.5; color: #222;
+       max-width: 48em; margin: 0 auto; padding: 1em; }
+h1, h2, h3, h4 { line-height: 1.25; margin: 1.2em 0 0.5em; }
+code, pre { font-family: "DejaVu Sans Mono", monospace; font-size: 0.92em; background: #f4f4f4; }
+pre { padding: 0.8em; overflow-x: auto; white-space: pre-wrap; }
+blockquote { margin: 0; padding-left: 1em; border-left: 3px solid #ccc; color: #555; }
+table { border-collapse: collapse; } th, td { border: 1px solid #bbb; padding: 0.3em 0.6em; }
+img { max-width: 100%; }
+@page { size: A4; margin: 2cm; }
+"""
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (CommonMark + tables and strikethrough) as an HTML fragment. Raw HTML in the source is
+    escaped, never passed through, so no <script> or event handler survives; markdown-it also refuses
+    javascript:, vbscript: and file: links."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    return md.render(text)
+
+
+def html_document(body: str, title: str) -> str:
+    from html import escape
+
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )
+
+
+# -- WeasyPrint -------------------------------------------------------------------------------------
+
+
+def _blocking_fetcher() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class Blocked(URLFetcher):
+        """Refuses every URL but data: (content inside the document): no file:// read, no request
+        sent, whatever the HTML or its CSS names."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url[:5].lower() == "data:" and len(url) < 20_000_000:
+                return super().fetch(url, headers)
+            raise ValueError("external resources are disabled")
+
+    return Blocked(timeout=1, allowed_protocols=("data",), allow_redirects=False)
+
+
+def html_to_pdf(ctx: ToolContext, html: str, out: Path) -> Path:
+    """Renders HTML to PDF with WeasyPrint; nothing outside the HTML is fetched. No script runs
+    (WeasyPrint has no JavaScript engine)."""
+    from weasyprint import HTML
+
+    ctx.check_cancelled()
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    try:
+        # base_url=None: relative URLs resolve to nothing rather than to the worker's folder.
+        HTML(string=html, base_url=None, url_fetcher=_blocking_fetcher()).write_pdf(out)
+    except (ValueError, OSError, AssertionError, IndexError, KeyError, TypeError, RecursionError) as exc:
+        log.warning("WeasyPrint failed: %s", exc)
+        raise ToolFailure("the HTML could not be rendered to PDF") from exc
+    return out
+
+
+# -- pandoc -------------------------------------------------------------------------------------------
+
+
+def pandoc(ctx: ToolContext, source: Path, out: Path, reader: str, writer: str, args: Sequence[str] = (),
+           *, what: str = "pandoc") -> Path:  # fmt: skip
+    """Runs pandoc with --sandbox: the document can't include local files or fetch URLs (images it
+    names are left out). Reads and writes inside a scratch folder; the result moves to `out`."""
+    if shutil.which("pandoc") is None:
+        raise ToolFailure("pandoc is not installed on this server")
+    scratch = scratch_dir(ctx, "pandoc")
+    staged = scratch / f"input{source.suffix.lower() if source.suffix else ''}"
+    shutil.copyfile(source, staged)
+    target = scratch / f"output{out.suffix}"
+    cmd = ["pandoc", "--sandbox", "-f", reader, "-t", writer, *args, "-o", target.name, staged.name]
+    try:
+        run_program(cmd, ctx, what=what, timeout_s=program_timeout(), cwd=scratch, env=_clean_env(scratch))
+        if not target.is_file() or target.stat().st_size == 0:
+            raise ToolFailure(f"{what} produced no output")
+        shutil.move(target, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+# pandoc 2.17's --sandbox also keeps its writers from reading pandoc's own data files, so the DOCX
+# and EPUB writers fail under it. Those conversions go through the document tree instead: the
+# reader runs sandboxed (it reads nothing but the upload; embedded pictures are extracted), the tree
+# is cleaned here so that it names nothing outside the job (pictures only from the extracted ones or
+# data: URIs, no raw HTML/LaTeX, no metadata such as cover-image or css that makes a writer read a
+# file), and then the writer runs on that tree.
+_META_KEEP = {"title", "subtitle", "author", "creator", "date", "lang", "language", "description", "subject",
+              "publisher", "rights", "abstract"}  # fmt: skip
+
+
+def _picture_allowed(target: str, media: Path, root: Path) -> bool:
+    if target[:5].lower() == "data:":
+        return True
+    if "://" in target or target.startswith(("//", "\\")):
+        return False
+    path = (root / target).resolve()
+    return path.is_relative_to(media) and path.is_file()
+
+
+def _clean_tree(node: Any, media: Path, root: Path) -> Any:
+    if isinstance(node, list):
+        return [c for c in (_clean_tree(n, media, root) for n in node) if c is not _DROP]
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("t")
+    if kind in ("RawBlock", "RawInline"):
+        return _DROP
+    if kind == "Image":
+        attr, alt, (target, _title) = node["c"]
+        if not _picture_allowed(str(target), media, root):
+            # The picture goes; its description stays as text.
+            return {"t": "Span", "c": [attr, _clean_tree(alt, media, root)]}
+    return {k: _clean_tree(v, media, root) for k, v in node.items()}
+
+
+_DROP = object()
+
+
+def pandoc_tree(ctx: ToolContext, source: Path, out: Path, reader: str, writer: str, args: Sequence[str] = (),
+                *, title: str | None = None, what: str = "pandoc") -> Path:  # fmt: skip
+    """reader (sandboxed) -> cleaned document tree -> writer; see the note above."""
+    import json
+
+    if shutil.which("pandoc") is None:
+        raise ToolFailure("pandoc is not installed on this server")
+    scratch = scratch_dir(ctx, "pandoc")
+    staged = scratch / f"input{source.suffix.lower() if source.suffix else ''}"
+    shutil.copyfile(source, staged)
+    media = (scratch / "media").resolve()
+    tree_path = scratch / "tree.json"
+    target = scratch / f"output{out.suffix}"
+    env = _clean_env(scratch)
+    limit = program_timeout()
+    try:
+        run_program(["pandoc", "--sandbox", "-f", reader, "-t", "json", "--extract-media=media", "-o", tree_path.name,
+                     staged.name], ctx, what=what, timeout_s=limit, cwd=scratch, env=env)  # fmt: skip
+        try:
+            tree = json.loads(tree_path.read_text("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise ToolFailure(f"{what} could not read this document") from exc
+        meta = {k: v for k, v in tree.get("meta", {}).items() if k in _META_KEEP}
+        tree["meta"] = _clean_tree(meta, media, scratch.resolve())
+        tree["blocks"] = _clean_tree(tree.get("blocks", []), media, scratch.resolve())
+        if title and "title" not in tree["meta"]:
+            tree["meta"]["title"] = {"t": "MetaString", "c": title}
+        tree_path.write_text(json.dumps(tree), "utf-8")
+        ctx.check_cancelled()
+        run_program(["pandoc", "-f", "json", "-t", writer, *args, f"--resource-path={scratch}", "-o", target.name,
+                     tree_path.name], ctx, what=what, timeout_s=limit, cwd=scratch, env=env)  # fmt: skip
+        if not target.is_file() or target.stat().st_size == 0:
+            raise ToolFailure(f"{what} produced no output")
+        shutil.move(target, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
