@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from app.config import Settings
 from app.db import session_scope
 from app.engine.media.probe import check_input
-from app.engine.media.sniff import accepts, sniff_file
+from app.engine.media.sniff import KIND_GROUPS, accepts, sniff_file
 from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
 from app.engine.tool import InputRejected, Tool, ToolSettings
@@ -94,6 +94,12 @@ class CheckedInputs:
         return sum(i.size for i in self.inputs) + sum(i.size for i in self.extra.values())
 
 
+def accepted_list(kinds: tuple[str, ...]) -> str:
+    """The formats a tool takes, groups expanded, for error messages ("jpeg, png, ...")."""
+    names = dict.fromkeys(k for group in kinds for k in KIND_GROUPS.get(group, (group,)))
+    return ", ".join(names) or "any file"
+
+
 def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings) -> InputRef:
     if upload.size == 0:
         raise InputRejected(f"File {upload.filename!r} is empty", 400, "EMPTY_FILE")
@@ -101,7 +107,9 @@ def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings)
     if kind is None or not accepts(kinds, kind):
         shown = kind or "unrecognised content"
         raise InputRejected(
-            f"Unsupported file type for this tool: {upload.filename!r} is {shown}", 415, "UNSUPPORTED_MEDIA_TYPE"
+            f"Unsupported file type for this tool: {upload.filename!r} is {shown}; accepted: {accepted_list(kinds)}",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
         )
     check_input(upload.path, kind, settings.max_megapixels, kinds)
     return InputRef(path=str(upload.path), name=upload.filename, kind=kind, size=upload.size)

@@ -131,7 +131,9 @@ def test_content_is_decided_from_the_bytes(tools_client: TestClient) -> None:
     assert "photo.png" in body["error"]
     # A real PDF is something test-copy takes, but test-fail only takes images.
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    assert_error(post_tool(tools_client, "files/test-fail", [("doc.pdf", pdf)]), 415, "UNSUPPORTED_MEDIA_TYPE")
+    body = assert_error(post_tool(tools_client, "files/test-fail", [("doc.pdf", pdf)]), 415, "UNSUPPORTED_MEDIA_TYPE")
+    # The message names what the tool does take (its "image" group, expanded).
+    assert "is pdf; accepted: jpeg, png, webp" in body["error"]
 
 
 def test_hostile_files_get_a_4xx(tools_client: TestClient, engine_env: Path) -> None:
