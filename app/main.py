@@ -22,6 +22,8 @@ from app.engine import registry
 from app.engine.runner import Runner
 from app.files.routes import router as files_router
 from app.http import StateHeadersMiddleware, install_error_handlers
+from app.idempotency import store as idempotency
+from app.idempotency.middleware import IdempotencyMiddleware
 from app.jobs.events import EventBus
 from app.jobs.routes import router as jobs_router
 from app.jobs.service import JobService, fail_interrupted_jobs
@@ -67,7 +69,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runner = runner
     app.state.jobs = jobs
     loop = asyncio.get_running_loop()
-    cleanups = [loop.create_task(jobs.cleanup_forever()), loop.create_task(resumable.cleanup_forever(settings))]
+    cleanups = [
+        loop.create_task(jobs.cleanup_forever()),
+        loop.create_task(resumable.cleanup_forever(settings)),
+        loop.create_task(idempotency.cleanup_forever()),
+    ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
         yield
@@ -90,6 +96,8 @@ def create_app() -> FastAPI:
     )
     registry.load_all()
     install_error_handlers(app)
+    # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StateHeadersMiddleware)
     for router in (
         system_router,

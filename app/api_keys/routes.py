@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -49,8 +49,14 @@ def _view(key: ApiKey) -> dict[str, Any]:
 
 @router.post("", status_code=201, summary="Create an API key; the raw key is returned only here")
 def create_key(
-    request: Request, principal: KeyOwner, db: SessionDep, body: Annotated[CreateKeyBody | None, Body()] = None
+    request: Request,
+    response: Response,
+    principal: KeyOwner,
+    db: SessionDep,
+    body: Annotated[CreateKeyBody | None, Body()] = None,
 ) -> Any:
+    # The raw key must never be kept anywhere, an Idempotency-Key replay store included.
+    response.headers["Cache-Control"] = "no-store"
     body = body or CreateKeyBody()
     perms = None
     if body.permissions:

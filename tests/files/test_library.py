@@ -164,12 +164,13 @@ def test_thumbnails(tools_client: TestClient, tmp_path: Path) -> None:
 def test_workspace_upload_and_preview(tools_client: TestClient) -> None:
     c = tools_client
     data = png(20, 10)
-    r = c.post("/api/v1/upload", files=[("files", ("a.png", data, "image/png")), ("files", ("a.png", b"hi", "x/y"))])
+    small = png(5, 5)
+    r = c.post("/api/v1/upload", files=[("files", ("a.png", data, "image/png")), ("files", ("a.png", small, "x/y"))])
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["files"] == [
         {"name": "a.png", "size": len(data), "format": "png"},
-        {"name": "a_1.png", "size": 2, "format": "png"},
+        {"name": "a_1.png", "size": len(small), "format": "png"},  # same name twice: made unique
     ]
     assert c.get(f"/api/v1/download/{body['jobId']}/a.png").content == data
     # A workspace upload can be saved to the library like any job output.
