@@ -233,7 +233,7 @@ async def preview(request: Request, principal: ToolsUser) -> Response:
     staging = service.staging_dir(settings)
     form = await _receive(request, staging, settings, 1)
     try:
-        data, width, height = await run_in_threadpool(service.preview_webp, form.files[0].path)
+        data, width, height = await run_in_threadpool(service.preview_webp, form.files[0].path, settings.max_megapixels)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     headers = {

@@ -24,11 +24,13 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.db import session_scope
 from app.engine.media.sniff import IMAGE_KINDS, VIDEO_KINDS, mime_for, sniff_file
-from app.errors import NotFound, PayloadTooLarge, UnsupportedMedia
+from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMedia
 from app.jobs.uploads import sanitize_filename
 from app.models import LibraryFile
 from app.settings import service as runtime_settings
 
+# Images libvips decodes itself; SVG is left out (it may reference other files).
+RASTER_KINDS = tuple(k for k in IMAGE_KINDS if k != "svg")
 THUMB_PX = 300
 THUMB_NAME = ".thumb.jpg"
 PREVIEW_PX = 1200
@@ -101,7 +103,7 @@ def describe(path: Path, declared_type: str | None = None) -> MediaInfo:
     kind = sniff_file(path)
     mime = mime_for(kind) if kind else (declared_type or "application/octet-stream")
     info = MediaInfo(kind, mime[:100])
-    if kind in IMAGE_KINDS and kind != "svg":
+    if kind in RASTER_KINDS:
         with contextlib.suppress(pyvips.Error):
             image = pyvips.Image.new_from_file(str(path), access="sequential")
             info.width, info.height = image.width, image.height
@@ -263,7 +265,9 @@ def thumbnail(settings: Settings, row: LibraryFile) -> Path:
         return cached
     tmp = cached.with_name(f".thumb-{uuid.uuid4().hex}.jpg")
     try:
-        if row.kind in IMAGE_KINDS or (row.kind == "pdf" and pyvips.type_find("VipsForeignLoad", "pdfload")):
+        if row.kind in RASTER_KINDS:
+            _check_pixels(source, settings.max_megapixels)
+        if row.kind in RASTER_KINDS or (row.kind == "pdf" and pyvips.type_find("VipsForeignLoad", "pdfload")):
             # thumbnail() shrinks on load; for a PDF it renders only page 1 at the needed scale.
             image = pyvips.Image.thumbnail(str(source), THUMB_PX, height=THUMB_PX, size="down")
             if image.hasalpha():
@@ -286,11 +290,21 @@ def thumbnail(settings: Settings, row: LibraryFile) -> Path:
     return cached
 
 
-def preview_webp(path: Path) -> tuple[bytes, int, int]:
-    """A browser-viewable WebP (at most 1200 px) of any image libvips reads; with the original size."""
+def _check_pixels(path: Path, max_megapixels: int) -> tuple[int, int]:
+    """Width and height from the header; refuses images over MAX_MEGAPIXELS before decoding anything."""
+    header = pyvips.Image.new_from_file(str(path), access="sequential")
+    if header.width * header.height > max_megapixels * 1_000_000:
+        raise BadRequest(f"Image too large (over {max_megapixels} megapixels)", code="IMAGE_TOO_LARGE")
+    return header.width, header.height
+
+
+def preview_webp(path: Path, max_megapixels: int) -> tuple[bytes, int, int]:
+    """A browser-viewable WebP (at most 1200 px) of a raster image (HEIC, TIFF, ...); with the original size."""
+    # Raster only: an SVG could reference other files, and PDFs have their own preview route.
+    if sniff_file(path) not in RASTER_KINDS:
+        raise UnsupportedMedia("Previews are made of images only", code="UNSUPPORTED_MEDIA_TYPE")
     try:
-        header = pyvips.Image.new_from_file(str(path), access="sequential")
-        width, height = header.width, header.height
+        width, height = _check_pixels(path, max_megapixels)
         image = pyvips.Image.thumbnail(str(path), PREVIEW_PX, height=PREVIEW_PX, size="down")
         return image.webpsave_buffer(Q=80, strip=True), width, height
     except pyvips.Error as exc:

@@ -185,3 +185,5 @@ def test_workspace_upload_and_preview(tools_client: TestClient) -> None:
     preview = pyvips.Image.new_from_buffer(r.content, "")
     assert (preview.width, preview.height) == (1200, 800)
     assert_error(c.post("/api/v1/preview", files={"file": ("x.png", b"not an image", "image/png")}), 415)
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+    assert_error(c.post("/api/v1/preview", files={"file": ("x.svg", svg, "image/svg+xml")}), 415)
