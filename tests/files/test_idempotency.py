@@ -7,10 +7,15 @@ import io
 import threading
 import time
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from app.db import session_scope
 from app.idempotency.middleware import BodyHasher
+from app.idempotency.store import purge_expired
+from app.models import IdempotencyRecord
 from tests.assertions import assert_error
 from tests.engine.helpers import png
 from tests.files.helpers import job_count, user_client
@@ -122,6 +127,13 @@ def test_other_creating_routes(tools_client: TestClient) -> None:
     token = k1.json()["key"]
     r = c.post("/api/v1/uploads", json=body, headers={**key("up"), "Authorization": f"Bearer {token}"})
     assert r.json()["uploadId"] == a.json()["uploadId"]
+
+    # After 24 h a key is forgotten: the same request runs again.
+    with session_scope() as db:
+        db.execute(update(IdempotencyRecord).values(created_at=datetime.now(UTC) - timedelta(hours=25)))
+    later = c.post("/api/v1/uploads", json=body, headers=key("up"))
+    assert later.status_code == 201 and later.json()["uploadId"] != a.json()["uploadId"]
+    assert purge_expired() >= 1
 
 
 def test_multipart_boundary_does_not_change_the_fingerprint() -> None:
