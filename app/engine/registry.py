@@ -59,20 +59,34 @@ def actions_of(tool_id: str) -> list[Action]:
 def load_all() -> dict[str, Tool]:
     """Imports every module under app.tools, then any in TOOL_MODULES (comma-separated), idempotently.
 
-    TOOL_MODULES lets a self-hoster (or the test suite) add tools without editing the catalog.
+    TOOL_MODULES lets a self-hoster (or the test suite) add tools without editing the catalog. Python
+    keeps modules imported for the life of the process, so the catalog is what the *current*
+    TOOL_MODULES names: tools from extra modules imported earlier but no longer listed stay hidden.
     """
     import app.tools
 
+    global _active_extra
     for info in pkgutil.walk_packages(app.tools.__path__, prefix="app.tools."):
         importlib.import_module(info.name)
-    for name in filter(None, (m.strip() for m in os.environ.get("TOOL_MODULES", "").split(","))):
+    extra = [m.strip() for m in os.environ.get("TOOL_MODULES", "").split(",") if m.strip()]
+    for name in extra:
         importlib.import_module(name)
-    return _TOOLS
+    _active_extra = frozenset(extra)
+    return {t.id: t for t in _TOOLS.values() if _active(t)}
+
+
+_active_extra: frozenset[str] = frozenset()
+
+
+def _active(tool: Tool) -> bool:
+    module = tool.run.__module__
+    return module.startswith("app.tools.") or module in _active_extra
 
 
 def get(tool_id: str) -> Tool | None:
-    return _TOOLS.get(tool_id)
+    tool = _TOOLS.get(tool_id)
+    return tool if tool is not None and _active(tool) else None
 
 
 def all_tools() -> list[Tool]:
-    return sorted(_TOOLS.values(), key=lambda t: (t.section, t.id))
+    return sorted((t for t in _TOOLS.values() if _active(t)), key=lambda t: (t.section, t.id))

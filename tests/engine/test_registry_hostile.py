@@ -7,7 +7,6 @@ per backend serves the whole module (MAX_UPLOAD_SIZE_MB=1, experimental tools on
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import shutil
@@ -34,10 +33,12 @@ from tests.conftest import _empty_postgres, make_client
 from tests.engine.conftest import ENGINE_VARS, sign_in_admin
 from tests.engine.helpers import TOOL_MODULES, assert_rejected, garbage, jpeg, png, read_events, zip_bytes
 
-registry.load_all()
-for _module in TOOL_MODULES.split(","):
-    importlib.import_module(_module)
-ALL_TOOLS = registry.all_tools()
+# The catalog as the test apps see it: the real tools plus the engine's test tools.
+with pytest.MonkeyPatch.context() as _mp:
+    _mp.setenv("TOOL_MODULES", TOOL_MODULES)
+    registry.load_all()
+    ALL_TOOLS = registry.all_tools()
+registry.load_all()  # and back to this process's own configuration
 FILE_TOOLS = [t for t in ALL_TOOLS if t.inputs.takes_files]
 JSON_TOOLS = [t for t in ALL_TOOLS if not t.inputs.takes_files]
 # The engine's own fakes don't read their input (test-copy copies a truncated file as it is,

@@ -14,16 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
+from app.engine.media import process
+from app.engine.tool import InputFile, InputRejected, ToolContext, ToolFailure
 
 log = logging.getLogger("lutra.office")
 
@@ -67,54 +64,10 @@ def run_program(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> str:
-    """Runs a program in its own process group with a time limit; cancel or timeout kills the whole
-    group (LibreOffice forks). A non-zero exit becomes ToolFailure("<what> failed"), its output going
-    to our log only. Returns the last 20 kB of output."""
-    log.debug("running %s", " ".join(cmd))
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(
-            list(cmd),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout_s
-        try:
-            while True:
-                try:
-                    code = proc.wait(timeout=0.1)
-                    break
-                except subprocess.TimeoutExpired:
-                    if ctx is not None and ctx.cancelled():
-                        raise Cancelled() from None
-                    if time.monotonic() > deadline:
-                        raise ToolFailure(f"{what} took longer than the {int(timeout_s)} s time limit") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
-        finally:
-            # A forked helper may outlive its parent in the group; nothing of a job survives it.
-            _kill_group(proc, wait=False)
-        size = out.tell()
-        out.seek(max(0, size - 20_000))
-        text = out.read().decode("utf-8", "replace")
-    if code != 0:
-        log.warning("%s failed (exit %s): %s", cmd[0], code, text[-2000:])
-        raise ToolFailure(f"{what} could not convert this file")
-    return text
-
-
-def _kill_group(proc: subprocess.Popen[bytes], wait: bool = True) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        if proc.poll() is None:
-            proc.kill()
-    if wait:
-        proc.wait()
+    """process.run_program with the converters' failure wording; returns the last 20 kB of output."""
+    return process.run_program(
+        cmd, ctx, what=what, timeout_s=timeout_s, failure="could not convert this file", cwd=cwd, env=env
+    )[1]
 
 
 def _clean_env(home: Path) -> dict[str, str]:

@@ -19,10 +19,7 @@ import logging
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +29,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator
 
-from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
+from app.engine.media import process
+from app.engine.tool import InputFile, InputRejected, ToolContext, ToolFailure
 
 if TYPE_CHECKING:
     import pikepdf
@@ -366,45 +364,12 @@ def run_program(
     env: dict[str, str] | None = None,
     ok_codes: tuple[int, ...] = (0,),
 ) -> tuple[int, str]:
-    """Runs a program in its own process group with a time limit, killing it (and its children) on
-    cancel or timeout. Returns (exit code, combined output, last 20 kB); a code outside ok_codes
-    becomes ToolFailure("<what> failed"), the output going to our log only."""
+    """process.run_program with the PDF tools' default time limit and failure wording."""
     limit = timeout_s if timeout_s is not None else _default_timeout()
-    log.debug("running %s", " ".join(cmd))
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(
-            list(cmd), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + limit
-        try:
-            while True:
-                try:
-                    code = proc.wait(timeout=0.1)
-                    break
-                except subprocess.TimeoutExpired:
-                    if ctx is not None and ctx.cancelled():
-                        raise Cancelled() from None
-                    if time.monotonic() > deadline:
-                        raise ToolFailure(f"{what} took longer than the {int(limit)} s time limit") from None
-        except BaseException:
-            _kill_group(proc)
-            raise
-        size = out.tell()
-        out.seek(max(0, size - 20_000))
-        text = out.read().decode("utf-8", "replace")
-    if code not in ok_codes:
-        log.warning("%s failed (exit %s): %s", cmd[0], code, text[-2000:])
-        raise ToolFailure(f"{what} could not process this PDF")
-    return code, text
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    proc.wait()
+    return process.run_program(
+        cmd, ctx, what=what, timeout_s=limit, failure="could not process this PDF", cwd=cwd, env=env,
+        ok_codes=ok_codes,
+    )  # fmt: skip
 
 
 def ghostscript(
