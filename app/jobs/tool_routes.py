@@ -129,16 +129,27 @@ async def receive_tool_request(
 
     With a principal, settings may name a library file (`fileId`) instead of an upload."""
     settings = service.settings
-    if not tool.inputs.takes_files or (tool.inputs.min_files == 0 and not batch and _is_json(request)):
+    json_body = not batch and _is_json(request)
+    if not tool.inputs.takes_files or (tool.inputs.min_files == 0 and json_body):
         return validate_settings(tool, await read_json_body(request), model=model), None
-    limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
-    form = await receive_form(
-        request,
-        service.workspace(job_id) / "in",
-        max_file_bytes=settings.max_upload_bytes,
-        max_files=limit + len(tool.inputs.extra),
-    )
-    raw = parse_settings_text(form.fields.get("settings"))
+    if json_body:
+        # No upload: a JSON body may still name a library file, {"fileId": "...", <settings>}.
+        raw = await read_json_body(request)
+        if principal is None or "fileId" not in raw:
+            raise BadRequest(
+                "This tool takes a file: send multipart/form-data with `file`, or a JSON body with `fileId`",
+                code="NO_FILE",
+            )
+        form = ReceivedForm()
+    else:
+        limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
+        form = await receive_form(
+            request,
+            service.workspace(job_id) / "in",
+            max_file_bytes=settings.max_upload_bytes,
+            max_files=limit + len(tool.inputs.extra),
+        )
+        raw = parse_settings_text(form.fields.get("settings"))
     values = validate_settings(tool, raw, model=model)
     main, extra = split_parts(tool, form)
     library_id = raw.get("fileId") if principal is not None and not batch else None

@@ -109,7 +109,10 @@ def test_missing_and_extra_files(tools_client: TestClient, engine_env: Path) -> 
     body, ctype = _multipart([("settings", None, b"{}")])
     r = tools_client.post(f"/api/v1/tools/{COPY}", content=body, headers={"Content-Type": ctype})
     assert_error(r, 400, "NO_FILE")
+    # JSON without a library fileId: the tool needs a file, and the answer says how to send one.
     r = tools_client.post(f"/api/v1/tools/{COPY}", json={"settings": {}})
+    assert "fileId" in assert_error(r, 400, "NO_FILE")["error"]
+    r = tools_client.post(f"/api/v1/tools/{COPY}", content=b"plain", headers={"Content-Type": "text/plain"})
     assert_error(r, 400, "INVALID_MULTIPART")
     four = [(f"{i}.png", png(colour=(i, i, i))) for i in range(4)]
     assert_error(post_tool(tools_client, COPY, four, field="files"), 400, "TOO_MANY_FILES")

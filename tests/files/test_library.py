@@ -81,8 +81,14 @@ def test_version_chain_of_three(tools_client: TestClient, app_env: Path) -> None
     r = c.post("/api/v1/tools/files/test-copy", files={"settings": (None, json.dumps({"fileId": "nope"}))})
     assert_error(r, 404, "FILE_NOT_FOUND")
 
+    # A plain JSON body works too, and makes the next version; without fileId a file tool says so.
+    r = c.post("/api/v1/tools/files/test-copy", json={"fileId": saved})
+    assert r.status_code == 200, r.text
+    assert c.get(f"/api/v1/files/{r.json()['savedFileId']}").json()["file"]["version"] == 4
+    assert_error(c.post("/api/v1/tools/files/test-copy", json={}), 400, "NO_FILE")
+
     r = c.request("DELETE", "/api/v1/files", json={"ids": [v1["id"]]})
-    assert r.status_code == 200 and r.json()["count"] == 3
+    assert r.status_code == 200 and r.json()["count"] == 4
     assert c.get("/api/v1/files").json()["total"] == 0
     assert not any((app_env / "files").glob("*/*/*.png"))
 
