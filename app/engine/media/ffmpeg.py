@@ -14,6 +14,7 @@ Rules every video and audio tool gets from here:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -191,24 +192,59 @@ def inp(file: InputFile, *before: str) -> list[str]:
     return input_args(file.path, file.kind, *before)
 
 
+def _probe_record(path: Path) -> Path | None:
+    """Where a job input's probe is kept: beside it in the job's `in` folder, never among outputs.
+
+    Upload names there always start with their index ("0000-"), so no upload can take this name
+    for another file's record."""
+    return path.with_name(path.name + ".probe.json") if path.parent.name == "in" else None
+
+
+def _stamp(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _recorded_probe(path: Path, kind: str) -> dict[str, Any] | None:
+    """ffprobe's answer saved by an earlier probe of the same, unchanged file (the upload check runs in
+    the server, the tool in a worker: the second ffprobe would cost a process start for nothing)."""
+    where = _probe_record(path)
+    if where is None:
+        return None
+    try:
+        record = json.loads(where.read_text())
+        if record.get("kind") == kind and record.get("stamp") == _stamp(path):
+            return record["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def probe(path: Path, kind: str | None, timeout_s: float = 30.0) -> MediaInfo:
     """Streams, duration and format tags of a file, read by ffprobe with the same input rules as ffmpeg."""
     demuxer = DEMUXERS.get(kind or "")
     if demuxer is None:
         raise ProbeFailed("not an audio or video file")
-    cmd = [FFPROBE, "-v", "error", "-hide_banner", "-protocol_whitelist", "file", "-f", demuxer]
-    cmd += ["-show_format", "-show_streams", "-of", "json", f"file:{Path(path).resolve()}"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise ProbeFailed("reading the file took too long") from exc
-    if done.returncode != 0:
-        log.info("ffprobe failed on a %s input: %s", kind, done.stderr.decode("utf-8", "replace")[-300:].strip())
-        raise ProbeFailed("not a readable audio or video file")
-    try:
-        data = json.loads(done.stdout or b"{}")
-    except ValueError as exc:
-        raise ProbeFailed("not a readable audio or video file") from exc
+    path = Path(path).resolve()
+    data = _recorded_probe(path, kind or "")
+    if data is None:
+        cmd = [FFPROBE, "-v", "error", "-hide_banner", "-protocol_whitelist", "file", "-f", demuxer]
+        cmd += ["-show_format", "-show_streams", "-of", "json", f"file:{path}"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ProbeFailed("reading the file took too long") from exc
+        if done.returncode != 0:
+            log.info("ffprobe failed on a %s input: %s", kind, done.stderr.decode("utf-8", "replace")[-300:].strip())
+            raise ProbeFailed("not a readable audio or video file")
+        try:
+            data = json.loads(done.stdout or b"{}")
+        except ValueError as exc:
+            raise ProbeFailed("not a readable audio or video file") from exc
+        where = _probe_record(path)
+        if where is not None:
+            with contextlib.suppress(OSError):
+                where.write_text(json.dumps({"kind": kind, "stamp": _stamp(path), "data": data}))
     fmt = data.get("format") or {}
     streams = tuple(_stream(s) for s in data.get("streams") or [])
     duration = _float(fmt.get("duration")) or max((s.duration for s in streams), default=0.0)
