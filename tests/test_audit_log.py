@@ -7,16 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.assertions import assert_error
 from tests.conftest import auth, create_user
-
-
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert set(body) <= {"error", "code", "details"}
-    return body
 
 
 def log(client: TestClient, **params: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app import __version__, db
 from app.config import get_settings
+from tests.assertions import assert_error
 from tests.conftest import auth, create_user, make_client
 
 EMPTY_ANALYTICS = {
@@ -23,15 +23,6 @@ EMPTY_ANALYTICS = {
     "sampleRate": 0,
     "instanceId": "",
 }
-
-
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert set(body) <= {"error", "code", "details"}
-    return body
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pytest
 import pyvips
 from fastapi.testclient import TestClient
 
-from tests.conftest import ADMIN_PASSWORD, auth, create_user, login, make_client
+from tests.conftest import auth, create_user, make_client
+from tests.engine.conftest import sign_in_admin
 
 
 @pytest.fixture
@@ -22,15 +23,7 @@ def pclient(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClie
     monkeypatch.setenv("TOOL_MODULES", "tests.engine_tools")
     monkeypatch.setenv("MAX_PIPELINE_STEPS", "4")
     with make_client() as c:
-        token = login(c, "admin", "admin")
-        r = c.post(
-            "/api/auth/change-password",
-            json={"currentPassword": "admin", "newPassword": ADMIN_PASSWORD},
-            headers=auth(token),
-        )
-        assert r.status_code == 200
-        c.cookies.clear()
-        c.headers.update(auth(token))
+        sign_in_admin(c)
         yield c
 
 

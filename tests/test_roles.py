@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.assertions import assert_error
 from tests.conftest import auth, create_user, login
 
 ALL_PERMISSIONS = {
@@ -29,15 +30,6 @@ ALL_PERMISSIONS = {
     "security:manage",
 }
 USER_PERMISSIONS = {"tools:use", "files:own", "apikeys:own", "pipelines:own", "settings:read"}
-
-
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert set(body) <= {"error", "code", "details"}
-    return body
 
 
 def roles(client: TestClient) -> dict[str, dict[str, Any]]:

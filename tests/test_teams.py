@@ -8,18 +8,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.assertions import assert_error
 from tests.conftest import auth, create_user
 
 DEFAULT_TEAM_ID = "default-team-00000000"
-
-
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert set(body) <= {"error", "code", "details"}
-    return body
 
 
 def teams(client: TestClient) -> dict[str, dict[str, Any]]:

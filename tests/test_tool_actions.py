@@ -9,21 +9,15 @@ import pytest
 import pyvips
 from fastapi.testclient import TestClient
 
-from tests.conftest import ADMIN_PASSWORD, auth, login, make_client
+from tests.conftest import make_client
+from tests.engine.conftest import sign_in_admin
 
 
 @pytest.fixture
 def tclient(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("TOOL_MODULES", "tests.engine_tools")
     with make_client() as c:
-        token = login(c, "admin", "admin")
-        c.post(
-            "/api/auth/change-password",
-            json={"currentPassword": "admin", "newPassword": ADMIN_PASSWORD},
-            headers=auth(token),
-        )
-        c.cookies.clear()
-        c.headers.update(auth(token))
+        sign_in_admin(c)
         yield c
 
 

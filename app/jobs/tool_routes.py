@@ -319,6 +319,8 @@ def add_tool_routes(app: FastAPI) -> None:
         handler, batch_handler = _handlers(tool, run_batch)
         handler.__name__ = f"tool_{tool.id.replace('-', '_')}"
         batch_handler.__name__ = f"batch_{tool.id.replace('-', '_')}"
+        # Building the settings JSON Schema is the costly part of start-up: once per tool.
+        request_body = _openapi_for(tool)
         app.add_api_route(
             tool.path,
             handler,
@@ -326,7 +328,7 @@ def add_tool_routes(app: FastAPI) -> None:
             summary=tool.title,
             description=_describe(tool),
             tags=[f"tools: {tool.section}"],
-            openapi_extra=_openapi_for(tool),
+            openapi_extra=request_body,
         )
         for act in registry.actions_of(tool.id):
             app.add_api_route(
@@ -335,7 +337,7 @@ def add_tool_routes(app: FastAPI) -> None:
                 methods=["POST"],
                 summary=f"{tool.title}: {act.summary}",
                 tags=[f"tools: {tool.section}"],
-                openapi_extra=_openapi_for(tool),
+                openapi_extra=request_body,
             )
         if tool.inputs.takes_files:
             app.add_api_route(
@@ -345,7 +347,7 @@ def add_tool_routes(app: FastAPI) -> None:
                 summary=f"{tool.title} (batch: many files, one ZIP)",
                 tags=[f"tools: {tool.section}"],
                 description="Send many `files`; answers a ZIP with X-Job-Id and X-File-Results headers.",
-                openapi_extra=_openapi_for(tool),
+                openapi_extra=request_body,
             )
 
     async def unknown_tool(section: str, tool_id: str, _: ToolUser) -> Any:
