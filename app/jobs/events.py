@@ -30,6 +30,10 @@ def make_event(
     code: str | None = None,
 ) -> dict[str, Any]:
     """One progress frame, in both the seed's vocabulary and the one SnapOtter's clients read."""
+    if status == "queued":
+        # The seed's streams know processing/completed/failed/canceled only: waiting for a slot is
+        # processing at 0%, and the message says why nothing moves yet.
+        status, message = "processing", message or "Queued"
     pct = round(progress)
     event: dict[str, Any] = {
         "jobId": job_id,

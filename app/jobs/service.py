@@ -233,6 +233,7 @@ class JobService:
         self._cancelled: set[str] = set()
         # When each running job started; finish() writes it with the result.
         self._started: dict[str, datetime] = {}
+        self._start_writes: dict[str, asyncio.Task[Any]] = {}
 
     def cancel(self, job_id: str) -> None:
         self._cancelled.add(job_id)
@@ -295,8 +296,13 @@ class JobService:
         last_write = [0.0]
 
         def on_start() -> None:
-            self._started[job_id] = datetime.now(UTC)
+            started = self._started[job_id] = datetime.now(UTC)
             self.bus.publish(job_id, make_event(job_id, "processing", 0, "Starting"))
+            if report and persist_start:
+                # Written when a slot is free, not at submission: until then the row says "queued".
+                self._start_writes[job_id] = self._spawn(
+                    run_in_threadpool(_update_job, job_id, status="processing", started_at=started)
+                )
 
         def on_progress(pct: float, message: str | None) -> None:
             self.bus.publish(job_id, make_event(job_id, "processing", pct, message))
@@ -306,8 +312,6 @@ class JobService:
                 last_write[0] = now
                 self._spawn(run_in_threadpool(_update_job, job_id, progress=int(pct), message=message))
 
-        if report and persist_start:
-            await run_in_threadpool(_update_job, job_id, status="processing", started_at=datetime.now(UTC))
         try:
             return await self.runner.run(spec, on_progress, on_start)
         finally:
@@ -336,6 +340,9 @@ class JobService:
         self, job_id: str, outcome: Outcome, bytes_in: int, extra: dict[str, Any] | None = None
     ) -> dict[str, Any] | None:
         """Records the outcome, publishes the terminal event; returns the result body on success."""
+        start_write = self._start_writes.pop(job_id, None)
+        if start_write is not None:
+            await start_write  # the "processing" row write must never land after the final one
         now = datetime.now(UTC)
         started = self._started.pop(job_id, None)
         timing = {"started_at": started} if started is not None else {}

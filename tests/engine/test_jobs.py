@@ -293,3 +293,15 @@ def test_cleanup_removes_old_jobs_and_their_files(start_app: StartApp, engine_en
     assert_error(client.get(old["downloadUrl"]), 404)
     assert client.get(new["downloadUrl"]).status_code == 200
     assert jobs.cleanup_once() == 0
+
+
+def test_a_queued_job_streams_in_the_seeds_vocabulary(start_app: StartApp) -> None:
+    """A job waiting for a slot is `processing` at 0% with the message "Queued" (the seed has no "queued")."""
+    client = start_app(CONCURRENT_JOBS="1")
+    first = post_tool(client, "files/test-sleep", [("a.png", png())], {"seconds": 1.5, "steps": 3})
+    second = post_tool(client, "files/test-sleep", [("b.png", png())], {"seconds": 0.1, "steps": 1})
+    assert first.status_code == second.status_code == 202
+    events = read_events(client, second.json()["jobId"])
+    assert (events[0]["status"], events[0]["progress"], events[0]["message"]) == ("processing", 0, "Queued")
+    assert_frames(events, second.json()["jobId"])
+    assert events[-1]["status"] == "completed"
