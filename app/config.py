@@ -46,6 +46,16 @@ class Settings(BaseSettings):
 
     log_level: str = Field("info", description="uvicorn log level")
 
+    models_dir: Path | None = Field(None, description="Where installed AI models live; empty = DATA_DIR/models")
+    onnx_providers: str = Field(
+        "", description="ONNX Runtime providers to use, in order (e.g. cuda,cpu); empty = CUDA if present, then CPU"
+    )
+    ai_session_idle_s: int = Field(600, ge=1, description="A loaded AI model unused this long is dropped from memory")
+    ai_threads: int = Field(0, ge=0, description="CPU threads per AI inference; 0 = ONNX Runtime's default")
+    model_mirror_url: str = Field(
+        "", description="Fetch model downloads from this base URL (an internal mirror) instead of their public hosts"
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -61,6 +71,10 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(plain) :]
             return url
         return f"sqlite:///{self.data_dir / 'lutra.db'}"
+
+    @property
+    def models_path(self) -> Path:
+        return (self.models_dir or self.data_dir / "models").expanduser().resolve()
 
     @property
     def storage_mode(self) -> str:

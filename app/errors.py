@@ -17,8 +17,11 @@ class LutraError(Exception):
         status: int | None = None,
         details: Any = None,
         headers: dict[str, str] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
+        # Extra top-level fields some answers carry (501 FEATURE_NOT_INSTALLED: feature, featureName ...).
+        self.fields = fields or {}
         self.message = message
         if code is not None:
             self.code = code
@@ -28,7 +31,7 @@ class LutraError(Exception):
         self.headers = headers
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.message, "code": self.code}
+        body: dict[str, Any] = {"error": self.message, "code": self.code, **self.fields}
         if self.details is not None:
             body["details"] = self.details
         return body

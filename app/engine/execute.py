@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.engine import registry
+from app.engine.ai.bundles import FeatureNotInstalled
 from app.engine.media.sniff import accepts, sniff_file
 from app.engine.spec import InputRef, JobSpec, Outcome, StepReport
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
@@ -85,6 +86,10 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
             return Outcome("failed", error=prefix + exc.message, http_status=exc.status, code=exc.code)
         except ToolFailure as exc:
             return Outcome("failed", error=prefix + str(exc), code="PROCESSING_FAILED")
+        except FeatureNotInstalled as exc:
+            return Outcome(
+                "failed", error=prefix + str(exc), http_status=501, code="FEATURE_NOT_INSTALLED", data=exc.fields()
+            )
         except MemoryError:
             return Outcome("failed", error=prefix + "ran out of memory", code="PROCESSING_FAILED")
         except Exception:

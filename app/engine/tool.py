@@ -181,6 +181,10 @@ class Tool:
     experimental: bool = False
     formats: tuple[str, ...] = ()  # human-facing input formats, for search ("heic", "pdf")
     timeout_s: int | None = None  # overrides JOB_TIMEOUT_S
+    # Local AI: the bundle this tool belongs to, and the models it cannot run without (ids from
+    # app/engine/ai/manifest.json). Requests answer 501 FEATURE_NOT_INSTALLED while they are missing.
+    feature: str | None = None
+    models: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -195,6 +199,7 @@ class Tool:
             "long": self.long,
             "experimental": self.experimental,
             "formats": list(self.formats),
+            "feature": self.feature,
             "inputs": {
                 "kinds": list(self.inputs.kinds),
                 "minFiles": self.inputs.min_files,
@@ -226,6 +231,8 @@ def tool(
     experimental: bool = False,
     formats: tuple[str, ...] = (),
     timeout_s: int | None = None,
+    feature: str | None = None,
+    models: tuple[str, ...] = (),
 ) -> Callable[[RunFunction], RunFunction]:
     """Declares and registers a tool; decorate the module's run function with it."""
 
@@ -245,6 +252,8 @@ def tool(
                 experimental=experimental,
                 formats=formats,
                 timeout_s=timeout_s,
+                feature=feature,
+                models=models,
             )
         )
         return run

@@ -17,10 +17,12 @@ from app.auth.principal import Principal
 from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
 from app.engine import registry
+from app.engine.ai import bundles
+from app.engine.ai.bundles import FeatureNotInstalled
 from app.engine.media.sniff import mime_for, sniff_file
 from app.engine.spec import Outcome, Step
 from app.engine.tool import Action, Tool, ToolSettings
-from app.errors import BadRequest, LutraError, NotFound
+from app.errors import BadRequest, LutraError, NotFound, NotImplementedFeature
 from app.files.service import save_job_output, stage_for_job
 from app.jobs.access import job_service
 from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
@@ -72,20 +74,57 @@ async def find_tool(section: str, tool_id: str) -> Tool:
     return tool
 
 
+def feature_problem(tool: Tool) -> FeatureNotInstalled | None:
+    """Why an AI tool can't run on this server right now (its bundle or a model it needs is missing)."""
+    if tool.feature is None:
+        return None
+    try:
+        bundles.check_feature(tool.feature, tool.models)
+    except FeatureNotInstalled as exc:
+        return exc
+    return None
+
+
+def not_installed(exc: FeatureNotInstalled) -> LutraError:
+    return NotImplementedFeature(str(exc), fields=exc.fields())
+
+
+def _describe_with_feature(tool: Tool) -> dict[str, Any]:
+    body = tool.describe()
+    if tool.feature is not None:
+        bundle = bundles.get_bundle(tool.feature)
+        problem = feature_problem(tool)
+        body["featureName"] = bundle.name if bundle else tool.feature
+        body["featureInstalled"] = problem is None
+    return body
+
+
+async def usable_tool(section: str, tool_id: str) -> Tool:
+    """A visible tool that can run here: 501 FEATURE_NOT_INSTALLED for an AI tool without its models."""
+    tool = await find_tool(section, tool_id)
+    problem = feature_problem(tool)
+    if problem is not None:
+        raise not_installed(problem)
+    return tool
+
+
 @router.get("/api/v1/tools", summary="Every available tool with its inputs and settings JSON Schema")
 async def list_tools(_: CurrentUser) -> Any:
-    return {"tools": [t.describe() for t in await visible_tools()]}
+    tools = await visible_tools()
+    return {"tools": await run_in_threadpool(lambda: [_describe_with_feature(t) for t in tools])}
 
 
 @router.get("/api/v1/tools/{section}/{tool_id}", summary="One tool's description and settings schema")
 async def show_tool(section: str, tool_id: str, _: CurrentUser) -> Any:
-    return (await find_tool(section, tool_id)).describe()
+    return _describe_with_feature(await find_tool(section, tool_id))
 
 
 def outcome_error(outcome: Outcome) -> LutraError:
     reason = outcome.error or "Processing failed"
     if outcome.status == "canceled":
         return LutraError("Canceled", status=422, code="CANCELED")
+    if outcome.code == "FEATURE_NOT_INSTALLED":
+        return NotImplementedFeature(reason, fields=outcome.data)
     if outcome.http_status == 422:
         return LutraError(f"Processing failed: {reason}", status=422, code=outcome.code, details={"reason": reason})
     return LutraError(reason, status=outcome.http_status, code=outcome.code)
@@ -294,7 +333,7 @@ def _describe(tool: Tool) -> str:
 
 def _action_handler(tool: Tool, action: Action) -> Any:
     async def handler(request: Request, principal: ToolUser) -> Any:
-        return await run_action(request, principal, await find_tool(tool.section, tool.id), action)
+        return await run_action(request, principal, await usable_tool(tool.section, tool.id), action)
 
     handler.__name__ = f"action_{tool.id.replace('-', '_')}_{action.name.replace('-', '_')}"
     return handler
@@ -303,10 +342,10 @@ def _action_handler(tool: Tool, action: Action) -> Any:
 def _handlers(tool: Tool, run_batch: Any) -> tuple[Any, Any]:
     # A factory, so each closure keeps its own tool (and FastAPI sees no extra parameters).
     async def handler(request: Request, principal: ToolUser) -> Any:
-        return await run_tool(request, principal, await find_tool(tool.section, tool.id))
+        return await run_tool(request, principal, await usable_tool(tool.section, tool.id))
 
     async def batch_handler(request: Request, principal: ToolUser) -> Any:
-        return await run_batch(request, principal, await find_tool(tool.section, tool.id))
+        return await run_batch(request, principal, await usable_tool(tool.section, tool.id))
 
     return handler, batch_handler
 

@@ -17,11 +17,11 @@ from app.db import session_scope
 from app.deps import SessionDep, require
 from app.engine.spec import Step
 from app.engine.tool import Tool
-from app.errors import BadRequest, NotFound, ValidationFailed
+from app.errors import BadRequest, NotFound, NotImplementedFeature, ValidationFailed
 from app.jobs.access import job_service
 from app.jobs.batch import respond_with_zip
 from app.jobs.service import CheckedInputs, JobService, check_uploads, validate_settings
-from app.jobs.tool_routes import outcome_error, quietly, split_parts, visible_tools
+from app.jobs.tool_routes import feature_problem, outcome_error, quietly, split_parts, visible_tools
 from app.jobs.uploads import ReceivedForm, receive_form
 from app.models import Pipeline
 
@@ -65,6 +65,9 @@ async def check_steps(steps: list[StepBody], max_steps: int) -> tuple[list[Step]
             raise BadRequest(label + "tool not found or not available", code="UNKNOWN_TOOL")
         if not pipeline_usable(tool):
             raise BadRequest(label + "this tool can't be a pipeline step", code="NOT_PIPELINE_TOOL")
+        problem = feature_problem(tool)
+        if problem is not None:
+            raise NotImplementedFeature(label + str(problem), fields=problem.fields())
         checked.append(Step(tool.id, validate_settings(tool, step.settings, prefix=label)))
         tools.append(tool)
     return checked, tools
