@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     )
     ai_session_idle_s: int = Field(600, ge=1, description="A loaded AI model unused this long is dropped from memory")
     ai_threads: int = Field(0, ge=0, description="CPU threads per AI inference; 0 = ONNX Runtime's default")
+    ai_manifest: Path | None = Field(
+        None, description="An extra model manifest (JSON) whose entries add to or replace Lutra's own"
+    )
     model_mirror_url: str = Field(
         "", description="Fetch model downloads from this base URL (an internal mirror) instead of their public hosts"
     )

@@ -171,6 +171,9 @@ class Bundle:
         }
 
 
+_NO_BUNDLE = Bundle("", "", "", (), ())
+
+
 def models_dir() -> Path:
     """MODELS_DIR, or DATA_DIR/models (worker processes read the same settings as the server)."""
     from app.config import get_settings
@@ -202,21 +205,35 @@ def _plain_module(module: str) -> bool:
         return False
 
 
-@cache
 def _manifest() -> tuple[dict[str, Bundle], dict[str, Model]]:
-    data = json.loads(MANIFEST.read_text())
-    bundles = {
-        b["id"]: Bundle(b["id"], b["name"], b["description"], tuple(b["python"]), tuple(b["required"]))
-        for b in data["bundles"]
-    }
+    from app.config import get_settings
+
+    extra = get_settings().ai_manifest
+    return _load_manifest(str(extra) if extra else None)
+
+
+@cache
+def _load_manifest(extra: str | None) -> tuple[dict[str, Bundle], dict[str, Model]]:
+    """Lutra's manifest, then AI_MANIFEST's entries on top (same id = replaced: a mirror, a pinned
+    newer model, or the tiny stand-in models the test suite builds)."""
+    bundles: dict[str, Bundle] = {}
     models: dict[str, Model] = {}
-    for m in data["models"]:
-        files = tuple(ModelFile(f["name"], int(f["size"]), f["sha256"].lower(), f.get("url")) for f in m["files"])
-        models[m["id"]] = Model(m["id"], m["bundle"], m["description"], m["license"], files, m.get("package"))
+    for path in (MANIFEST, Path(extra) if extra else None):
+        if path is None:
+            continue
+        data = json.loads(path.read_text())
+        for b in data.get("bundles", []):
+            bundles[b["id"]] = Bundle(b["id"], b["name"], b["description"], tuple(b["python"]), tuple(b["required"]))
+        for m in data.get("models", []):
+            files = tuple(ModelFile(f["name"], int(f["size"]), f["sha256"].lower(), f.get("url")) for f in m["files"])
+            models[m["id"]] = Model(m["id"], m["bundle"], m["description"], m["license"], files, m.get("package"))
     for b in bundles.values():
         unknown = [r for r in b.required if r not in models]
         if unknown:
             raise ValueError(f"bundle {b.id}: unknown required model {unknown[0]}")
+    for m in models.values():
+        if m.bundle not in bundles:
+            raise ValueError(f"model {m.id}: unknown bundle {m.bundle}")
     return bundles, models
 
 
@@ -232,8 +249,15 @@ def get_bundle(bundle_id: str) -> Bundle | None:
     return _manifest()[0].get(bundle_id)
 
 
+def find_model(model_id: str) -> Model | None:
+    return _manifest()[1].get(model_id)
+
+
 def get_model(model_id: str) -> Model:
-    return _manifest()[1][model_id]
+    model = find_model(model_id)
+    if model is None:
+        raise KeyError(f"unknown AI model {model_id!r} (not in the manifest)")
+    return model
 
 
 def check_feature(bundle_id: str, model_ids: tuple[str, ...] = ()) -> None:
@@ -244,13 +268,21 @@ def check_feature(bundle_id: str, model_ids: tuple[str, ...] = ()) -> None:
     if bundle.missing_python():
         raise FeatureNotInstalled(bundle)
     for model_id in model_ids:
-        if not get_model(model_id).present():
+        model = find_model(model_id)
+        if model is None or not model.present():
             raise FeatureNotInstalled(bundle, model_id)
 
 
-def model_path(model_id: str) -> Path:
-    """The installed model's file (or folder, for multi-file models); FeatureNotInstalled if absent."""
-    model = get_model(model_id)
+def model_path(model_id: str, bundle_id: str | None = None) -> Path:
+    """The installed model's file (or folder, for multi-file models); FeatureNotInstalled if absent.
+
+    bundle_id names the bundle to report when the manifest has no such model at all."""
+    model = find_model(model_id)
+    if model is None:
+        known = get_bundle(bundle_id or "")
+        if known is None:
+            raise KeyError(f"unknown AI model {model_id!r}")
+        raise FeatureNotInstalled(known, model_id)
     bundle = get_bundle(model.bundle)
     assert bundle is not None
     if bundle.missing_python():
@@ -261,4 +293,5 @@ def model_path(model_id: str) -> Path:
 
 
 def model_present(model_id: str) -> bool:
-    return get_model(model_id).present()
+    model = find_model(model_id)
+    return model is not None and model.present() and not (get_bundle(model.bundle) or _NO_BUNDLE).missing_python()
