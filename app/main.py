@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +22,7 @@ from app.docs import mount_docs_assets
 from app.docs import router as docs_router
 from app.engine import registry
 from app.engine.runner import Runner
+from app.features.routes import router as features_router
 from app.files.routes import router as files_router
 from app.http import StateHeadersMiddleware, install_error_handlers
 from app.idempotency import store as idempotency
@@ -59,6 +62,40 @@ def _prepare(settings: Settings) -> None:
         log.warning("marked %d jobs interrupted by the last shutdown as failed", interrupted)
 
 
+async def probe_ai(app: FastAPI) -> None:
+    """Asks a child process which ONNX providers this host offers; logs them and keeps them for health."""
+    proc = None
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.engine.ai.status",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+        status = json.loads(out or b"{}")
+    except (OSError, TimeoutError, ValueError) as exc:
+        log.warning("could not read the AI runtime's status: %s", exc)
+        return
+    finally:
+        # Shut down (or timed out) before the child answered: don't leave it behind the closed loop.
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    app.state.ai_status = status
+    if status.get("runtime"):
+        installed = [b for b, ok in status.get("bundles", {}).items() if ok]
+        log.info(
+            "AI: %s, using %s; bundles installed: %s",
+            status["runtime"],
+            ", ".join(status.get("providers", [])),
+            ", ".join(installed) or "none",
+        )
+    else:
+        log.info("AI: ONNX Runtime not installed; AI tools answer 501 (install the 'ai' extra)")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -73,6 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.create_task(jobs.cleanup_forever()),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
+        loop.create_task(probe_ai(app)),
     ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
@@ -80,6 +118,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for task in cleanups:
             task.cancel()
+        await asyncio.gather(*cleanups, return_exceptions=True)
         await runner.close()
         dispose_engine()
 
@@ -113,6 +152,7 @@ def create_app() -> FastAPI:
         uploads_router,
         usage_router,
         pipelines_router,
+        features_router,
         memes_router,
         docs_router,
     ):

@@ -20,12 +20,13 @@ from sqlalchemy import select, update
 
 from app.config import Settings
 from app.db import session_scope
+from app.engine.ai.bundles import FeatureNotInstalled
 from app.engine.media.probe import check_input
 from app.engine.media.sniff import KIND_GROUPS, accepts, sniff_file
 from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
 from app.engine.tool import InputRejected, Tool, ToolSettings
-from app.errors import BadRequest, LutraError, UnsupportedMedia, ValidationFailed
+from app.errors import BadRequest, LutraError, NotImplementedFeature, UnsupportedMedia, ValidationFailed
 from app.jobs.events import TERMINAL, EventBus, make_event
 from app.jobs.uploads import UploadedFile
 from app.models import Job
@@ -69,11 +70,16 @@ def validate_settings(
     """Checks settings against the tool's model; returns them with the service-only keys removed."""
     own = {k: v for k, v in values.items() if k not in SERVICE_KEYS}
     try:
-        (model or tool.settings).model_validate(own)
+        parsed = (model or tool.settings).model_validate(own)
     except ValidationError as exc:
         details = {".".join(str(p) for p in err["loc"]) or "settings": err["msg"] for err in exc.errors()}
         first_field, first_msg = next(iter(details.items()))
         raise ValidationFailed(f"{prefix}Invalid settings: {first_field}: {first_msg}", details=details) from exc
+    if tool.preflight is not None and isinstance(parsed, tool.settings):
+        try:
+            tool.preflight(parsed)
+        except FeatureNotInstalled as exc:
+            raise NotImplementedFeature(prefix + str(exc), fields=exc.fields()) from exc
     return own
 
 
@@ -380,6 +386,13 @@ class JobService:
         await run_in_threadpool(
             _update_job, job_id, status="completed", progress=100, result=summary, finished_at=datetime.now(UTC)
         )
+
+    async def finish_with(self, job_id: str, result: dict[str, Any]) -> None:
+        """Completes a job that produced data rather than files (e.g. a model install)."""
+        await run_in_threadpool(
+            _update_job, job_id, status="completed", progress=100, result=result, finished_at=datetime.now(UTC)
+        )
+        self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=result))
 
     async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
         await run_in_threadpool(

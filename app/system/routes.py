@@ -6,7 +6,6 @@ import asyncio
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -46,20 +45,6 @@ async def database_ok() -> bool:
         return False
 
 
-@lru_cache
-def _onnx_status() -> dict[str, Any]:
-    """Execution providers of the installed ONNX runtime, if any (read once: importing it is slow)."""
-    try:
-        import onnxruntime  # type: ignore[import-not-found]
-
-        providers = list(onnxruntime.get_available_providers())
-        runtime: str | None = f"onnxruntime {onnxruntime.__version__}"
-    except Exception:  # not installed or broken: no AI acceleration to report
-        providers, runtime = [], None
-    gpu = any(p in providers for p in ("CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider"))
-    return {"gpu": gpu, "providers": providers, "runtime": runtime}
-
-
 @router.get("/api/v1/health", summary="Liveness: 503 when the database is unreachable")
 async def health() -> Any:
     if await database_ok():
@@ -74,7 +59,12 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
     disk = shutil.disk_usage(settings.data_dir)
     runner = getattr(request.app.state, "runner", None)
     queue = runner.stats() if runner is not None else {"active": 0, "pending": 0, "concurrency": 0}
-    ai = getattr(request.app.state, "ai_status", None)
+    ai = getattr(request.app.state, "ai_status", None) or {
+        "runtime": None,
+        "providers": [],
+        "gpu": False,
+        "probing": True,
+    }
     return {
         "status": "healthy" if db_ok else "degraded",
         "version": __version__,
@@ -89,7 +79,8 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
         "database": "ok" if db_ok else "error",
         "databaseDialect": get_engine().dialect.name,
         "queue": queue,
-        "ai": ai() if callable(ai) else await run_in_threadpool(_onnx_status),
+        # Read once at start by a child process (app.main.probe_ai): the server never imports onnxruntime.
+        "ai": ai,
         "engines": await run_in_threadpool(engine_versions),
     }
 

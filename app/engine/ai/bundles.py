@@ -264,7 +264,8 @@ def check_feature(bundle_id: str, model_ids: tuple[str, ...] = ()) -> None:
     """Raises FeatureNotInstalled unless the bundle's packages and the given models are present."""
     bundle = get_bundle(bundle_id)
     if bundle is None:
-        raise ValueError(f"unknown AI bundle {bundle_id!r}")
+        # A tool added through TOOL_MODULES may name a bundle only its AI_MANIFEST defines.
+        raise FeatureNotInstalled(Bundle(bundle_id, bundle_id, "", (), ()))
     if bundle.missing_python():
         raise FeatureNotInstalled(bundle)
     for model_id in model_ids:
