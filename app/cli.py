@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -13,12 +14,17 @@ def _serve(args: argparse.Namespace) -> None:
     from app.config import get_settings
 
     settings = get_settings()
+    # uvicorn's own logging set-up, plus Lutra's loggers (start-up facts such as the AI providers,
+    # job failures) on the same stream and format.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["lutra"] = {"handlers": ["default"], "level": settings.log_level.upper(), "propagate": False}
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
+        log_config=log_config,
         proxy_headers=True,
     )
 
