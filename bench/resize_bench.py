@@ -122,6 +122,18 @@ def api_key(base: str) -> str:
         return c.post("/api/v1/api-keys", json={"name": "bench"}, headers=h).json()["key"]
 
 
+def follow_job(client: httpx.Client, job_id: str) -> dict:
+    """Reads a long job's SSE stream to its terminal frame and returns that frame."""
+    final: dict = {}
+    with client.stream("GET", f"/api/v1/jobs/{job_id}/progress") as events:
+        for line in events.iter_lines():
+            if line.startswith("data: "):
+                final = json.loads(line[6:])
+                if final["status"] in ("completed", "failed", "canceled"):
+                    break
+    return final
+
+
 def multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
     """Encodes the upload once: the load generator should cost as little CPU as possible, like wrk."""
     boundary = "lutra-bench-boundary"

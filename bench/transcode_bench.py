@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.engine.media import ffmpeg  # noqa: E402
-from bench.resize_bench import api_key, free_port, start_server  # noqa: E402
+from bench.resize_bench import api_key, follow_job, free_port, start_server  # noqa: E402
 
 
 def make_clip(path: Path, seconds: int) -> None:
@@ -62,14 +62,7 @@ def run_api(client: httpx.Client, src: Path, dest: Path) -> float:
             data={"settings": json.dumps({"preset": "720p"})},
         )
     r.raise_for_status()
-    job_id = r.json()["jobId"]
-    final: dict = {}
-    with client.stream("GET", f"/api/v1/jobs/{job_id}/progress") as events:
-        for line in events.iter_lines():
-            if line.startswith("data: "):
-                final = json.loads(line[6:])
-                if final["status"] in ("completed", "failed", "canceled"):
-                    break
+    final = follow_job(client, r.json()["jobId"])
     if final.get("status") != "completed":
         raise SystemExit(f"job did not complete: {final}")
     with client.stream("GET", final["result"]["downloadUrl"]) as d, dest.open("wb") as f:

@@ -185,6 +185,9 @@ class Tool:
     # app/engine/ai/manifest.json). Requests answer 501 FEATURE_NOT_INSTALLED while they are missing.
     feature: str | None = None
     models: tuple[str, ...] = ()
+    # Checks the validated settings against what is installed before a job is accepted (a setting may
+    # choose a model, e.g. a language); raises FeatureNotInstalled, so the request answers 501 at once.
+    preflight: Callable[[Any], None] | None = None
 
     @property
     def path(self) -> str:
@@ -233,6 +236,7 @@ def tool(
     timeout_s: int | None = None,
     feature: str | None = None,
     models: tuple[str, ...] = (),
+    preflight: Callable[[Any], None] | None = None,
 ) -> Callable[[RunFunction], RunFunction]:
     """Declares and registers a tool; decorate the module's run function with it."""
 
@@ -254,6 +258,7 @@ def tool(
                 timeout_s=timeout_s,
                 feature=feature,
                 models=models,
+                preflight=preflight,
             )
         )
         return run

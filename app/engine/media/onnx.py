@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +65,14 @@ def runtime_status() -> dict[str, Any]:
 
 
 class SessionCache:
-    """Loaded InferenceSessions by model path; idle ones are dropped by a daemon sweeper thread."""
+    """Loaded InferenceSessions by model path; idle ones are dropped by a daemon sweeper thread.
 
-    def __init__(self, idle_s: float) -> None:
+    `loader` makes the cache hold another kind of model (speech.py keeps its Whisper models here)."""
+
+    def __init__(self, idle_s: float, loader: Callable[[Path], Any] | None = None, label: str = "ONNX session") -> None:
         self.idle_s = idle_s
+        self.label = label
+        self._loader = loader
         self._lock = threading.Lock()
         self._sessions: dict[str, tuple[Any, float]] = {}
         self._sweeper: threading.Thread | None = None
@@ -80,7 +84,7 @@ class SessionCache:
             if found is not None:
                 self._sessions[key] = (found[0], time.monotonic())
                 return found[0]
-        session = _load(path)  # outside the lock: loading a big model takes seconds
+        session = (self._loader or _load)(path)  # outside the lock: loading a big model takes seconds
         with self._lock:
             self._sessions[key] = (session, time.monotonic())
             self._start_sweeper()
@@ -97,7 +101,7 @@ class SessionCache:
             for key in stale:
                 del self._sessions[key]
         for key in stale:
-            log.info("dropped idle ONNX session %s", Path(key).name)
+            log.info("dropped idle %s %s", self.label, Path(key).name)
         return stale
 
     def clear(self) -> None:
