@@ -3,10 +3,11 @@
 Run by hand (never in CI):  .venv/bin/python bench/ai_bench.py [--runs 5] [--only transcribe-audio]
 
 For each AI tool backed by a packaged model it measures, on the same machine and the same input:
-  * bare: the model alone in this process. ONNX models: `onnxruntime.InferenceSession(...)` and
-    `session.run` on a tensor of the shape the tool feeds (cold = session creation + first run, warm =
-    later runs; no pre/post-processing). Transcription: faster-whisper's WhisperModel on the decoded
-    16 kHz samples (cold = model load + first transcribe, warm = later transcribes);
+  * bare: the model alone in this process. ONNX models: fresh `onnxruntime.InferenceSession`s and the
+    exact `session.run` calls Lutra's engine code makes for the input (recorded once, replayed: same
+    models, same tensors, no pre/post-processing); cold = session creation + first run, warm = later
+    runs. Transcription: faster-whisper's WhisperModel on the decoded 16 kHz samples with the tool's
+    options (cold = model load + first transcribe, warm = later transcribes);
   * API: POST /api/v1/tools/... + the job's SSE stream to its completed frame (or the 200 answer) + GET
     of the result, against a real `lutra serve` started for that tool alone with a fresh DATA_DIR and
     one worker. Cold = the first request, which starts the worker process and loads the model (what a
@@ -16,10 +17,6 @@ For each AI tool backed by a packaged model it measures, on the same machine and
 and prints the warm ratio API/bare, the absolute overhead and the cold figures (the issue's target:
 warm overhead under 10%). A tool not registered yet, or whose feature is not installed, is skipped with
 a message. Results also go to bench/results/ai_bench.json and .txt.
-
-Bare inputs, per model: u2netp gets [1,3,320,320] (remove-background resizes to the model's side).
-PP-OCR det gets the text picture at multiples of 32 (long side <= 960) and rec one [1,3,48,W] crop per
-line, batched: the shapes PaddleOCR's default pre-processing makes; the OCR tool's own may differ.
 """
 
 from __future__ import annotations
@@ -73,19 +70,16 @@ def photo(path: Path, variant: int) -> None:
     image.pngsave(str(path))
 
 
-def text_picture(path: Path, variant: int) -> list[tuple[int, int, int, int]]:
-    """Three lines of black text on white (960x320); returns each line's box (left, top, width, height)."""
+def text_picture(path: Path, variant: int) -> None:
+    """Three lines of black text on white (960x320)."""
     w, h = 960, 320
     canvas = pyvips.Image.black(w, h, bands=3).invert()
-    boxes = []
     for n, line in enumerate(OCR_LINES):
         text = pyvips.Image.text(line, font="DejaVu Sans 30", dpi=72)
         left, top = 40, 30 + 90 * n
         canvas = text.embed(left, top, w, h).ifthenelse([0, 0, 0], canvas, blend=True)
-        boxes.append((left - 4, top - 4, text.width + 8, text.height + 8))
     canvas = canvas.draw_rect([250 - variant % 5, 255, 255], w - 1, h - 1, 1, 1, fill=True)
     canvas.cast("uchar").pngsave(str(path))
-    return boxes
 
 
 def speech_clip(path: Path, variant: int) -> None:
@@ -110,17 +104,11 @@ def samples_16k(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def tensor(image: pyvips.Image, width: int, height: int) -> np.ndarray:
-    """[1,3,H,W] float32 in 0..1 of an RGB picture resized to width x height."""
-    resized = image.resize(width / image.width, vscale=height / image.height)
-    array = np.ndarray(buffer=resized.write_to_memory(), dtype=np.uint8, shape=(height, width, 3))
-    return (array.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-
-
 # -- bare runs ------------------------------------------------------------------------
 
 
-def onnx_session(path: Path) -> Any:
+def onnx_session(path: str) -> Any:
+    """A plain InferenceSession with the options and providers Lutra's sessions get."""
     import onnxruntime as ort
 
     from app.config import get_settings
@@ -131,61 +119,62 @@ def onnx_session(path: Path) -> Any:
     if get_settings().ai_threads > 0:
         options.intra_op_num_threads = get_settings().ai_threads
     providers = choose_providers(ort.get_available_providers(), get_settings().onnx_providers)
-    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    return ort.InferenceSession(path, sess_options=options, providers=providers)
 
 
-def bare_times(load: Callable[[], Any], run: Callable[[Any], Any], runs: int) -> tuple[float, list[float]]:
-    """Cold (load + first run) and the warm runs after it."""
-    start = time.perf_counter()
-    model = load()
-    run(model)
-    cold = time.perf_counter() - start
-    warm = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run(model)
-        warm.append(time.perf_counter() - start)
-    return cold, warm
+Bare = tuple[Callable[[], Any], Callable[[Any], Any]]  # load the model(s); one run on the input
 
 
-def bare_u2netp(work: Path, runs: int) -> tuple[float, list[float]]:
-    path = bundles.model_path("u2netp")
-    feed = tensor(pyvips.Image.new_from_file(str(work / "photo0.png")), 320, 320)
-    mean = np.array([0.485, 0.456, 0.406], np.float32)[:, None, None]
-    std = np.array([0.229, 0.224, 0.225], np.float32)[:, None, None]
-    feed = ((feed - mean) / std).astype(np.float32)
-
-    def run(session: Any) -> Any:
-        return session.run(None, {session.get_inputs()[0].name: feed})
-
-    return bare_times(lambda: onnx_session(path), run, runs)
+Feeds = list[tuple[str, dict[str, np.ndarray]]]
 
 
-def bare_ppocr(work: Path, runs: int) -> tuple[float, list[float]]:
-    det_path, rec_path = bundles.model_path("ppocr-det"), bundles.model_path("ppocr-rec")
+def captured_feeds(engine_call: Callable[[], Any]) -> Feeds:
+    """Every InferenceSession.run that Lutra's own engine code makes for one input: (model path, feeds).
+
+    Replaying them on fresh sessions is the bare run of the same models on the same tensors."""
+    import onnxruntime as ort
+
+    calls: Feeds = []
+    original = ort.InferenceSession.run
+
+    def spy(self: Any, output_names: Any, input_feed: dict[str, Any], run_options: Any = None) -> Any:
+        calls.append((str(self._model_path), {k: np.array(v, copy=True) for k, v in input_feed.items()}))
+        return original(self, output_names, input_feed, run_options)
+
+    ort.InferenceSession.run = spy  # type: ignore[method-assign]
+    try:
+        engine_call()
+    finally:
+        ort.InferenceSession.run = original  # type: ignore[method-assign]
+    return calls
+
+
+def bare_replay(calls: Feeds) -> Bare:
+    paths = list(dict.fromkeys(path for path, _ in calls))
+
+    def run(sessions: dict[str, Any]) -> None:
+        for path, feed in calls:
+            sessions[path].run(None, feed)
+
+    return lambda: {p: onnx_session(p) for p in paths}, run
+
+
+def bare_u2netp(work: Path) -> Bare:
+    from app.engine.media import segment
+
+    rgb = pyvips.Image.new_from_file(str(work / "photo0.png"))
+    return bare_replay(captured_feeds(lambda: segment.predict(rgb, "u2netp")))
+
+
+def bare_ppocr(work: Path) -> Bare:
+    from app.engine.media import ocr
+
     image = pyvips.Image.new_from_file(str(work / "text0.png"))
-    scale = min(1.0, 960 / max(image.width, image.height))
-    det_w, det_h = (max(32, round(side * scale / 32) * 32) for side in (image.width, image.height))
-    det_feed = tensor(image, det_w, det_h)
-    crops = [image.crop(*box) for box in json.loads((work / "text_boxes.json").read_text())]
-    rec_w = max(round(48 * c.width / c.height) for c in crops)
-    rec_feed = np.zeros((len(crops), 3, 48, rec_w), np.float32)
-    for i, crop in enumerate(crops):
-        width = round(48 * crop.width / crop.height)
-        rec_feed[i, :, :, :width] = tensor(crop, width, 48)[0] * 2 - 1  # PaddleOCR's rec takes -1..1
-
-    def load() -> Any:
-        return onnx_session(det_path), onnx_session(rec_path)
-
-    def run(sessions: Any) -> Any:
-        det, rec = sessions
-        det.run(None, {det.get_inputs()[0].name: det_feed})
-        return rec.run(None, {rec.get_inputs()[0].name: rec_feed})
-
-    return bare_times(load, run, runs)
+    rgb = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, 3))
+    return bare_replay(captured_feeds(lambda: ocr.rapid(rgb, best=False)))
 
 
-def bare_whisper(work: Path, runs: int) -> tuple[float, list[float]]:
+def bare_whisper(work: Path) -> Bare:
     from app.engine.media import speech
 
     samples = samples_16k(work / "speech0.mp3")
@@ -195,7 +184,7 @@ def bare_whisper(work: Path, runs: int) -> tuple[float, list[float]]:
         found, _ = model.transcribe(samples, language="en", **speech.TRANSCRIBE_OPTIONS)
         return list(found)
 
-    return bare_times(lambda: speech._load(path), run, runs)
+    return lambda: speech._load(path), run
 
 
 # -- API runs -------------------------------------------------------------------------
@@ -227,16 +216,36 @@ class Case:
     model: str
     input: str
     files: Callable[[Path, int], Path]
-    bare: Callable[[Path, int], tuple[float, list[float]]]
+    bare: Callable[[Path], Bare]
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def api_times(case: Case, work: Path, runs: int) -> tuple[float, list[float]] | str:
-    """Cold and warm API times on a fresh server, or the reason the tool was skipped."""
+@dataclass
+class Times:
+    api_cold: float
+    bare_cold: float
+    api_warm: list[float] = field(default_factory=list)
+    bare_warm: list[float] = field(default_factory=list)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def first_run(load: Callable[[], Any], run: Callable[[Any], Any]) -> Any:
+    model = load()
+    run(model)
+    return model
+
+
+def measure(case: Case, work: Path, runs: int) -> Times | str:
+    """API and bare times on a fresh server, or the reason the tool was skipped. Warm runs alternate
+    (API, bare, API, ...) so that load from elsewhere on the machine hits both alike."""
     port = free_port()
-    data = work / f"data-{case.tool}"
     os.environ["CONCURRENT_JOBS"] = "1"  # one worker: every warm request finds the model loaded
-    server = start_server(data, port)
+    server = start_server(work / f"data-{case.tool}", port)
     try:
         base = f"http://127.0.0.1:{port}"
         key = api_key(base)
@@ -246,10 +255,15 @@ def api_times(case: Case, work: Path, runs: int) -> tuple[float, list[float]] | 
                 return f"{case.tool} is not registered yet"
             if info.json().get("featureInstalled") is False:
                 return f"{case.tool}: its AI feature is not installed here"
+            load, run = case.bare(work)
             path = f"/api/v1/tools/{case.section}/{case.tool}"
-            cold = call(client, path, case.files(work, 0), case.settings)
-            warm = [call(client, path, case.files(work, i), case.settings) for i in range(1, runs + 1)]
-            return cold, warm
+            api_cold = call(client, path, case.files(work, 0), case.settings)
+            bare_cold, model = timed(lambda: first_run(load, run))
+            times = Times(api_cold, bare_cold)
+            for i in range(1, runs + 1):
+                times.api_warm.append(call(client, path, case.files(work, i), case.settings))
+                times.bare_warm.append(timed(lambda: run(model))[0])
+            return times
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -258,9 +272,8 @@ def api_times(case: Case, work: Path, runs: int) -> tuple[float, list[float]] | 
 def inputs(work: Path, runs: int) -> None:
     for i in range(runs + 1):
         photo(work / f"photo{i}.png", i)
-        boxes = text_picture(work / f"text{i}.png", i)
+        text_picture(work / f"text{i}.png", i)
         speech_clip(work / f"speech{i}.mp3", i)
-    (work / "text_boxes.json").write_text(json.dumps(boxes))
 
 
 CASES = (
@@ -313,27 +326,25 @@ def main() -> None:
         for case in CASES:
             if args.only and case.tool not in args.only:
                 continue
-            measured = api_times(case, work, args.runs)
+            measured = measure(case, work, args.runs)
             if isinstance(measured, str):
                 skipped.append(measured)
                 print(f"skipped: {measured}", flush=True)
                 continue
-            api_cold, api_warm = measured
-            bare_cold, bare_warm = case.bare(work, args.runs)
-            bw, aw = statistics.median(bare_warm), statistics.median(api_warm)
+            bw, aw = statistics.median(measured.bare_warm), statistics.median(measured.api_warm)
             rows.append(
                 {
                     "tool": case.tool,
                     "model": case.model,
                     "input": case.input,
-                    "bareColdS": bare_cold,
-                    "apiColdS": api_cold,
+                    "bareColdS": measured.bare_cold,
+                    "apiColdS": measured.api_cold,
                     "bareWarmS": bw,
                     "apiWarmS": aw,
                     "warmRatio": aw / bw,
                     "warmOverheadMs": (aw - bw) * 1000,
-                    "bareWarmRunsS": bare_warm,
-                    "apiWarmRunsS": api_warm,
+                    "bareWarmRunsS": measured.bare_warm,
+                    "apiWarmRunsS": measured.api_warm,
                 }
             )
             print(f"measured {case.tool}", flush=True)
