@@ -117,20 +117,26 @@ def _load(path: Path) -> Any:
 
     from app.config import get_settings
 
-    threads = get_settings().ai_threads
+    def make(device: str, compute_type: str) -> Any:
+        return WhisperModel(
+            str(path),
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=get_settings().ai_threads,
+            local_files_only=True,
+        )
+
     device, compute_type = _device()
     started = time.monotonic()
     try:
-        model = WhisperModel(
-            str(path), device=device, compute_type=compute_type, cpu_threads=threads, local_files_only=True
-        )
+        model = make(device, compute_type)
     except Exception:
         if device == "cpu":
             raise
-        # A GPU without the CUDA libraries CTranslate2 needs: CPU still works.
+        # A GPU without the CUDA libraries CTranslate2 needs: the CPU still works.
         log.warning("could not load %s on CUDA; using the CPU", path.name, exc_info=True)
         device, compute_type = "cpu", "int8"
-        model = WhisperModel(str(path), device=device, compute_type=compute_type, cpu_threads=threads)
+        model = make(device, compute_type)
     log.info("loaded Whisper %s on %s (%s) in %.2f s", path.name, device, compute_type, time.monotonic() - started)
     return model
 
