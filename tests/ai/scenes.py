@@ -3,8 +3,8 @@
 `person_scene` draws a dark, person-like subject (head and shoulders) on a light, textured background
 and returns the drawn shape, so a test can measure a mask's IoU against it. `portrait` draws a flat
 cartoon face (hair, eyes with brows, nose, mouth, neck and shoulders) that OpenCV's frontal-face Haar
-cascade finds (checked at several sizes), for the face tools: there is no licence-clean face photo in
-the repository or its packages.
+cascade finds at the sizes the tests use (the cascade is picky about drawn faces: keep to those, or
+check a new size first), so passport and face-crop tests know exactly where crown, face and chin are.
 """
 
 from __future__ import annotations

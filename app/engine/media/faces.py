@@ -83,7 +83,9 @@ def detect_faces(rgb: Any, sensitivity: float = 0.5, *, eyes: bool = True) -> li
     """Faces in an RGB (or grey, or RGBA) uint8 image, largest first.
 
     sensitivity 0..1: higher finds more faces (and more false ones). eyes=True also looks for the two
-    eye centres of each Haar face (YuNet always gives them)."""
+    eye centres of each Haar face (YuNet always gives them). Raises FeatureNotInstalled (-> 501) when
+    the face-detection bundle's packages are missing."""
+    bundles.check_feature(BUNDLE)
     import numpy as np
 
     image = np.asarray(rgb)

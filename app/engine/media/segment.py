@@ -336,6 +336,21 @@ def blurred_background(rgb: pyvips.Image, mask: pyvips.Image, sigma: float) -> p
     return adjust.to_uchar(adjust.clamp(safe, 0, 255)).copy(interpretation="srgb")
 
 
+def subject_colours(rgb: pyvips.Image, mask: pyvips.Image) -> pyvips.Image:
+    """The subject's own colours where the mask is soft: each edge pixel I = a*F + (1-a)*B solved for F,
+    with B, the old background there, taken from the nearby pure background."""
+    a = mask.cast("float") / 255
+    pure = (mask <= 20).ifthenelse(1.0, 0.0)
+    sigma = max(2.0, 0.01 * max(rgb.width, rgb.height))
+    colour = rgb.cast("float")
+    num, den = blur(colour * pure, sigma), blur(pure, sigma)
+    behind = (den > 0.02).ifthenelse(num / (den + 1e-6), colour)
+    solved = (colour - behind * (1 - a)) / (a < 0.05).ifthenelse(0.05, a)
+    edge = (mask > 5) & (mask < 250)
+    out = edge.bandjoin([edge, edge]).ifthenelse(adjust.clamp(solved, 0, 255), colour)
+    return adjust.to_uchar(out).copy(interpretation="srgb")
+
+
 def feather(mask: pyvips.Image, px: float) -> pyvips.Image:
     """Softens a mask's edge by about `px` pixels."""
     if px <= 0:
@@ -362,13 +377,17 @@ def compose(
     *,
     shadow_opacity: float = 0.0,
     alpha: pyvips.Image | None = None,
+    decontaminate: bool = True,
 ) -> pyvips.Image:
     """The subject over `background` (None: transparent), with an optional drop shadow between them.
 
-    `alpha` is the input's own transparency, which limits the subject further. Returns RGBA for a
-    transparent background, RGB otherwise."""
+    `alpha` is the input's own transparency, which limits the subject further. `decontaminate` takes
+    the old background's colour out of the subject's soft edge (no light or dark rim on the new
+    background). Returns RGBA for a transparent background, RGB otherwise."""
     if alpha is not None:
         mask = (mask.cast("float") * alpha.cast("float") / 255).cast("uchar")
+    if decontaminate:
+        rgb = subject_colours(rgb, mask)
     layers = []
     if background is not None:
         layers.append(layer(background, pyvips.Image.black(rgb.width, rgb.height) + 255))

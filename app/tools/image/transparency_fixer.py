@@ -73,7 +73,8 @@ def run(ctx: ToolContext, settings: TransparencyFixerSettings) -> ToolResult:
     with vips.vips_errors():
         rgb, alpha = segment.load_rgb(ctx.input)
         # What the model sees: the picture on white, so garbage colours under alpha 0 don't count.
-        seen = rgb if alpha is None else segment.compose(rgb, alpha, segment.solid(rgb.width, rgb.height, vips.WHITE))
+        white = segment.solid(rgb.width, rgb.height, vips.WHITE)
+        seen = rgb if alpha is None else segment.compose(rgb, alpha, white, decontaminate=False)
         seen = seen.copy_memory()
     model = segment.best_installed((MATTING,))
     ctx.progress(15, "Matting" if model == MATTING else "Finding the subject")
