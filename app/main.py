@@ -43,6 +43,7 @@ from app.teams.routes import router as teams_router
 from app.uploads import service as resumable
 from app.uploads.routes import router as uploads_router
 from app.usage.routes import router as usage_router
+from app.web.routes import mount_web
 
 log = logging.getLogger("lutra")
 
@@ -159,4 +160,5 @@ def create_app() -> FastAPI:
         app.include_router(router)
     add_tool_routes(app)
     mount_docs_assets(app)
+    mount_web(app)  # the browser UI: its pages and /static, after every /api route
     return app

@@ -30,6 +30,18 @@ PUBLIC: set[tuple[str, str]] = {
     ("*", "/api/v1/openapi.yaml"),
     ("*", "/llms.txt"),
     ("*", "/llms-full.txt"),
+    # The browser UI: every UI path answers the same HTML shell (app/web/routes.py), public like any
+    # static page; everything the pages show comes from the guarded API. Its /static mount is public
+    # by the rule for mounts outside /api below.
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("GET", "/change-password"),
+    ("GET", "/tools/{section}/{tool_id}"),
+    ("GET", "/pipelines"),
+    ("GET", "/files"),
+    ("GET", "/files/{file_id}"),
+    ("GET", "/settings"),
+    ("GET", "/settings/{tab}"),
 }
 # What a user with a temporary password may still do: see who they are, leave, or change it.
 BEFORE_PASSWORD_CHANGE = {

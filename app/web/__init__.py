@@ -1,0 +1,1 @@
+"""The browser UI: one HTML shell, plain ES modules and one stylesheet, served by the same app."""

@@ -1,0 +1,92 @@
+"""Serves the browser UI: the HTML shell at every UI path (the page's script routes on the client) and
+the static assets, all under a strict Content-Security-Policy.
+
+The UI holds no data of its own: every page fetches what it shows from /api with the session cookie,
+so these routes are public like any static site, and nothing here may shadow /api or /llms.txt.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
+from starlette.types import Scope
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+STATIC_PREFIX = "/static"
+
+# The client-side routes (app.js has the same list): a reload or a shared link lands on the shell.
+UI_PATHS = (
+    "/",
+    "/login",
+    "/change-password",
+    "/tools/{section}/{tool_id}",
+    "/pipelines",
+    "/files",
+    "/files/{file_id}",
+    "/settings",
+    "/settings/{tab}",
+)
+
+# Scripts and styles come from our own files only: no inline script or style, no eval. Results are
+# shown through blob: URLs (fetched previews) and same-origin downloads.
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Revalidated on every load (ETag/Last-Modified answer 304), so an upgrade never runs stale scripts.
+    "Cache-Control": "no-cache",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache
+def _shell() -> str:
+    return (WEB_DIR / "index.html").read_text(encoding="utf-8")
+
+
+def ui_page() -> HTMLResponse:
+    return HTMLResponse(_shell(), headers=HEADERS)
+
+
+for _path in UI_PATHS:
+    router.add_api_route(_path, ui_page, methods=["GET"], name=f"ui:{_path}")
+
+
+class StaticAssets(StaticFiles):
+    """Starlette's static files with the UI's security and caching headers."""
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers.update(HEADERS)
+        return response
+
+
+def mount_web(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount(STATIC_PREFIX, StaticAssets(directory=STATIC_DIR), name="web-static")

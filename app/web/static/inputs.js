@@ -1,0 +1,172 @@
+// Choosing what a tool runs on: a drop zone for files from this computer, and a picker for a file
+// already in the library (the tool then runs on it by fileId and saves the result as its next version).
+
+import { api } from './api.js';
+import { clear, debounce, errorMessage, formatBytes, formatDate, h, showError } from './dom.js';
+
+/** A drop zone that collects files (dropped, or picked through the hidden input). */
+export function dropZone({ multiple = true, label = 'Drop files here', hint = '', name = 'file', onChange } = {}) {
+  let files = [];
+  const input = h('input.visually-hidden', { type: 'file', multiple, name, 'aria-label': label });
+  const list = h('ul.file-list');
+  const errorSlot = h('div.error-slot');
+  const zone = h(
+    'div.dropzone',
+    { dataset: { input: name } },
+    h('p.dropzone-label', {}, label),
+    h('p.muted', {}, 'or ', h('button.linkish', { type: 'button', onClick: () => input.click() }, multiple ? 'choose files' : 'choose a file')),
+    hint ? h('small.hint', {}, hint) : null,
+    input,
+  );
+
+  function render() {
+    clear(
+      list,
+      files.map((file, index) =>
+        h(
+          'li',
+          {},
+          h('span.file-name', {}, file.name),
+          h('span.muted', {}, ` ${formatBytes(file.size)}`),
+          h('button.icon', { type: 'button', 'aria-label': `Remove ${file.name}`, onClick: () => remove(index) }, '×'),
+        ),
+      ),
+    );
+    zone.classList.toggle('has-files', files.length > 0);
+    onChange?.(files);
+  }
+
+  function add(picked) {
+    const incoming = [...picked];
+    if (!multiple) files = incoming.slice(0, 1);
+    else {
+      const key = (f) => `${f.name}/${f.size}/${f.lastModified}`;
+      const seen = new Set(files.map(key));
+      files = files.concat(incoming.filter((f) => !seen.has(key(f))));
+    }
+    showError(errorSlot, null);
+    render();
+  }
+
+  function remove(index) {
+    files = files.filter((_, i) => i !== index);
+    render();
+  }
+
+  input.addEventListener('change', () => {
+    add(input.files);
+    input.value = '';
+  });
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('dragging');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('dragging'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('dragging');
+    if (event.dataTransfer?.files?.length) add(event.dataTransfer.files);
+  });
+
+  return {
+    element: h('div.dropzone-wrap', {}, zone, list, errorSlot),
+    files: () => files.slice(),
+    clear: () => {
+      files = [];
+      render();
+    },
+    setError: (err) => showError(errorSlot, err),
+  };
+}
+
+/** One named extra upload of a tool (a mask, a watermark, subtitles): its own labelled file input. */
+export function extraPartInput(part) {
+  const input = h('input', { type: 'file', name: part.name, id: `extra-${part.name}` });
+  const element = h(
+    'div.field',
+    { dataset: { field: part.name } },
+    h('label', { for: input.id }, part.description || part.name, part.required ? h('span.required', {}, ' *') : null),
+    input,
+    h('small.hint', {}, `${part.required ? 'Required' : 'Optional'}: ${(part.kinds || []).join(', ')}`),
+    h('p.field-error', { role: 'alert', hidden: true }),
+  );
+  return { element, name: part.name, required: part.required, file: () => input.files[0] || null };
+}
+
+export function thumbnailUrl(fileId) {
+  return `/api/v1/files/${encodeURIComponent(fileId)}/thumbnail`;
+}
+
+/** A thumbnail <img> that falls back to the file's type when no thumbnail can be made. */
+export function thumbnail(file, { size = 'small' } = {}) {
+  const fallback = h('span.thumb-fallback', {}, (file.originalName.split('.').pop() || 'file').slice(0, 5).toUpperCase());
+  const img = h('img', { src: thumbnailUrl(file.id), alt: '', loading: 'lazy', decoding: 'async' });
+  const box = h(`div.thumb.${size}`, {}, img);
+  img.addEventListener('error', () => img.replaceWith(fallback));
+  return box;
+}
+
+/** A button that opens a dialog listing library files; onPick(file) gets the chosen one. */
+export function libraryPicker({ onPick, label = 'Choose from library' }) {
+  const search = h('input', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search library' });
+  const results = h('div.picker-results');
+  const dialog = h(
+    'dialog.picker',
+    { 'aria-label': 'Library files' },
+    h('div.picker-head', {}, h('h2', {}, 'Library'), h('button.icon', { type: 'button', 'aria-label': 'Close', onClick: () => dialog.close() }, '×')),
+    search,
+    results,
+  );
+
+  async function load() {
+    clear(results, h('p.muted', {}, 'Loading…'));
+    try {
+      const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: 50 });
+      clear(
+        results,
+        data.files.length
+          ? h(
+              'ul.picker-list',
+              {},
+              data.files.map((file) =>
+                h(
+                  'li',
+                  {},
+                  h(
+                    'button.picker-item',
+                    {
+                      type: 'button',
+                      onClick: () => {
+                        dialog.close();
+                        onPick(file);
+                      },
+                    },
+                    thumbnail(file),
+                    h('span.file-name', {}, file.originalName),
+                    h('span.muted', {}, `v${file.version} · ${formatBytes(file.size)} · ${formatDate(file.createdAt)}`),
+                  ),
+                ),
+              ),
+            )
+          : h('p.muted', {}, 'No files in the library match.'),
+      );
+    } catch (err) {
+      clear(results, errorMessage(err));
+    }
+  }
+
+  search.addEventListener('input', debounce(load, 250));
+  const button = h(
+    'button.secondary',
+    {
+      type: 'button',
+      onClick: () => {
+        if (!dialog.isConnected) document.body.append(dialog);
+        dialog.showModal();
+        load();
+      },
+    },
+    label,
+  );
+  return button;
+}

@@ -1,0 +1,464 @@
+// The administration tabs of Settings: users, teams, roles and permissions, the audit log, which
+// tools are available, and system health. Each is shown only to roles holding its permission.
+
+import { api } from '../api.js';
+import {
+  append, checkGroup, checkedValues, clear, confirmDialog, facts, field, formatBytes, formatDate, h, humanize, onSubmit,
+  promptDialog, showError, table,
+} from '../dom.js';
+import { forgetCatalog, loadCatalog, sectionTitle, state } from '../state.js';
+
+/** Runs an API call from a button; its error goes to `slot`; returns whether it worked. */
+async function attempt(slot, call) {
+  showError(slot, null);
+  try {
+    await call();
+    return true;
+  } catch (err) {
+    showError(slot, err);
+    return false;
+  }
+}
+
+function options(values, current) {
+  return values.map(([value, label]) => h('option', { value, selected: value === current }, label));
+}
+
+// -- users --
+
+export async function usersTab(panel) {
+  const [roles, teams] = await Promise.all([
+    state.can('audit:read') ? api.get('/api/v1/roles').then((r) => r.roles.map((role) => [role.name, role.name])) : null,
+    state.can('teams:manage') ? api.get('/api/v1/teams').then((r) => r.teams.map((t) => [t.id, t.name])) : null,
+  ]);
+  const message = h('div.error-slot');
+  const list = h('div.users-list');
+  const username = h('input', { name: 'username', autocomplete: 'off', autocapitalize: 'none' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password' });
+  const role = roles ? h('select', { name: 'role' }, options(roles, 'user')) : h('input', { name: 'role', value: 'user' });
+  const team = teams ? h('select', { name: 'team' }, options(teams, null)) : null;
+  const createMessage = h('div.error-slot');
+  const form = h(
+    'form.user-form',
+    { novalidate: true, 'aria-label': 'Create user' },
+    h('div.row', {}, field('Username', username), field('Temporary password', password, 'They choose their own at first login.'), field('Role', role), team ? field('Team', team) : null),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Create user')),
+    createMessage,
+  );
+  onSubmit(form, createMessage, async () => {
+    const body = { username: username.value.trim(), password: password.value, role: role.value || 'user' };
+    if (team) body.team = team.value;
+    try {
+      await api.post('/api/auth/register', body);
+    } catch (err) {
+      // The password policy answers with rule details, not a field name.
+      if (err.details?.rule) err.details = { password: err.message };
+      throw err;
+    }
+    form.reset();
+    clear(createMessage, h('p.ok', { role: 'status' }, `User ${body.username} created.`));
+    await draw();
+  });
+
+  async function update(user, body) {
+    await attempt(message, () => api.put(`/api/auth/users/${encodeURIComponent(user.id)}`, body));
+    await draw(); // also puts a refused change's select back
+  }
+
+  async function draw() {
+    const { users } = await api.get('/api/auth/users');
+    clear(
+      list,
+      table(
+        ['User', 'Role', 'Team', 'Created', ''],
+        users.map((user) => [
+          h('span.username', {}, user.username, user.mustChangePassword ? h('span.badge', { title: 'Has a temporary password' }, 'must change password') : null),
+          roles
+            ? h('select', { 'aria-label': `Role of ${user.username}`, onChange: (e) => update(user, { role: e.target.value }) }, options(roles, user.role))
+            : user.role,
+          teams
+            ? h(
+                'select',
+                { 'aria-label': `Team of ${user.username}`, onChange: (e) => update(user, { team: e.target.value }) },
+                options(teams, teams.find(([, label]) => label === user.team)?.[0]),
+              )
+            : user.team,
+          formatDate(user.createdAt),
+          h(
+            'div.row-actions',
+            {},
+            h(
+              'button.secondary.small',
+              {
+                type: 'button',
+                onClick: async () => {
+                  const value = await promptDialog(`New temporary password for ${user.username}`, { label: 'Temporary password', type: 'password', confirmLabel: 'Reset' });
+                  if (value === null) return;
+                  const ok = await attempt(message, () => api.post(`/api/auth/users/${encodeURIComponent(user.id)}/reset-password`, { newPassword: value }));
+                  if (ok) {
+                    clear(message, h('p.ok', { role: 'status' }, `${user.username} must choose a new password at their next login.`));
+                    await draw();
+                  }
+                },
+              },
+              'Reset password',
+            ),
+            user.id === state.user.id
+              ? null
+              : h(
+                  'button.danger.small',
+                  {
+                    type: 'button',
+                    onClick: async () => {
+                      if (!(await confirmDialog(`Delete the user ${user.username}? Their sessions and API keys end.`))) return;
+                      if (await attempt(message, () => api.del(`/api/auth/users/${encodeURIComponent(user.id)}`))) await draw();
+                    },
+                  },
+                  'Delete',
+                ),
+          ),
+        ]),
+      ),
+    );
+  }
+
+  append(panel,
+    h('section.card', { 'aria-label': 'New user' }, h('h2', {}, 'New user'), form),
+    h('section', { 'aria-label': 'Users' }, h('h2', {}, 'Users'), message, list),
+  );
+  await draw();
+}
+
+// -- teams --
+
+export async function teamsTab(panel) {
+  const message = h('div.error-slot');
+  const list = h('div');
+  const name = h('input', { name: 'name', maxlength: 50 });
+  const form = h('form.inline-form', { novalidate: true, 'aria-label': 'Create team' }, field('New team', name), h('button.primary', { type: 'submit' }, 'Create team'));
+  const formMessage = h('div.error-slot');
+  onSubmit(form, formMessage, async () => {
+    await api.post('/api/v1/teams', { name: name.value });
+    form.reset();
+    await draw();
+  });
+
+  async function draw() {
+    const { teams } = await api.get('/api/v1/teams');
+    clear(
+      list,
+      table(
+        ['Team', 'Members', 'Created', ''],
+        teams.map((team) => [
+          h('span', {}, team.name, team.isDefault ? h('span.badge', {}, 'default') : null),
+          String(team.memberCount),
+          formatDate(team.createdAt),
+          h(
+            'div.row-actions',
+            {},
+            h(
+              'button.secondary.small',
+              {
+                type: 'button',
+                onClick: async () => {
+                  const value = await promptDialog(`Rename the team ${team.name}`, { label: 'Name', value: team.name, confirmLabel: 'Rename' });
+                  if (value !== null && (await attempt(message, () => api.put(`/api/v1/teams/${encodeURIComponent(team.id)}`, { name: value })))) await draw();
+                },
+              },
+              'Rename',
+            ),
+            team.isDefault
+              ? null
+              : h(
+                  'button.danger.small',
+                  {
+                    type: 'button',
+                    onClick: async () => {
+                      if (!(await confirmDialog(`Delete the team ${team.name}?`))) return;
+                      if (await attempt(message, () => api.del(`/api/v1/teams/${encodeURIComponent(team.id)}`))) await draw();
+                    },
+                  },
+                  'Delete',
+                ),
+          ),
+        ]),
+      ),
+    );
+  }
+
+  append(panel, h('section.card', { 'aria-label': 'New team' }, form, formMessage), h('section', { 'aria-label': 'Teams' }, h('h2', {}, 'Teams'), message, list));
+  await draw();
+}
+
+// -- roles --
+
+export async function rolesTab(panel) {
+  const editable = state.can('users:manage');
+  const message = h('div.error-slot');
+  const list = h('div.roles-list');
+  let permissions = [];
+
+  function roleForm(role, onDone) {
+    const name = h('input', { name: 'name', value: role?.name || '', maxlength: 30, placeholder: 'lowercase-name' });
+    const description = h('input', { name: 'description', value: role?.description || '', maxlength: 500 });
+    const checks = checkGroup('Permissions', permissions, 'permissions', { ticked: role?.permissions || [] });
+    const slot = h('div.error-slot');
+    const form = h(
+      'form.role-form',
+      { novalidate: true, 'aria-label': role ? `Edit role ${role.name}` : 'Create role' },
+      h('div.row', {}, field('Name', name), field('Description', description)),
+      checks,
+      h('div.actions', {}, h('button.primary', { type: 'submit' }, role ? 'Save role' : 'Create role')),
+      slot,
+    );
+    onSubmit(form, slot, async () => {
+      const body = { name: name.value.trim(), description: description.value, permissions: checkedValues(checks, 'permissions') };
+      if (role) await api.put(`/api/v1/roles/${encodeURIComponent(role.id)}`, body);
+      else await api.post('/api/v1/roles', body);
+      await onDone();
+    });
+    return form;
+  }
+
+  async function draw() {
+    const data = await api.get('/api/v1/roles');
+    permissions = data.permissions;
+    clear(
+      list,
+      data.roles.map((role) => {
+        const card = h(
+          'article.card.role',
+          { dataset: { role: role.name } },
+          h('div.card-head', {}, h('h3', {}, role.name, role.isBuiltin ? h('span.badge', {}, 'built-in') : null), h('span.muted', {}, `${role.userCount} user${role.userCount === 1 ? '' : 's'}`)),
+          role.description ? h('p', {}, role.description) : null,
+          h('p.badges', {}, role.permissions.map((p) => h('span.badge', {}, p))),
+        );
+        if (editable && !role.isBuiltin) {
+          const editSlot = h('div');
+          append(card,
+            h(
+              'div.actions',
+              {},
+              h('button.secondary.small', { type: 'button', onClick: () => clear(editSlot, roleForm(role, draw)) }, 'Edit'),
+              h(
+                'button.danger.small',
+                {
+                  type: 'button',
+                  onClick: async () => {
+                    if (!(await confirmDialog(`Delete the role ${role.name}? Its users fall back to the user role.`))) return;
+                    if (await attempt(message, () => api.del(`/api/v1/roles/${encodeURIComponent(role.id)}`))) await draw();
+                  },
+                },
+                'Delete',
+              ),
+            ),
+            editSlot,
+          );
+        }
+        return card;
+      }),
+    );
+  }
+
+  await draw();
+  append(panel,
+    editable ? h('section.card', { 'aria-label': 'New role' }, h('h2', {}, 'New role'), roleForm(null, draw)) : null,
+    h('section', { 'aria-label': 'Roles' }, h('h2', {}, 'Roles and permissions'), message, list),
+  );
+}
+
+// -- audit log --
+
+const AUDIT_ACTIONS = [
+  'LOGIN_SUCCESS', 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'LOGOUT', 'PASSWORD_CHANGED', 'PASSWORD_RESET', 'USER_CREATED',
+  'USER_UPDATED', 'USER_DELETED', 'API_KEY_CREATED', 'API_KEY_DELETED', 'TEAM_CREATED', 'TEAM_UPDATED', 'TEAM_DELETED',
+  'ROLE_CREATED', 'ROLE_UPDATED', 'ROLE_DELETED', 'SETTINGS_UPDATED',
+];
+
+function isoFromLocal(value) {
+  return value ? new Date(value).toISOString() : null;
+}
+
+export async function auditTab(panel) {
+  let page = 1;
+  const action = h('input', { name: 'action', list: 'audit-actions', placeholder: 'any', autocapitalize: 'characters' });
+  const from = h('input', { name: 'from', type: 'datetime-local' });
+  const to = h('input', { name: 'to', type: 'datetime-local' });
+  const slot = h('div.error-slot');
+  const list = h('div.audit-list');
+  const pager = h('div.pager');
+  const form = h(
+    'form.filters',
+    { novalidate: true, 'aria-label': 'Filter the audit log' },
+    h('datalist', { id: 'audit-actions' }, AUDIT_ACTIONS.map((a) => h('option', { value: a }))),
+    field('Action', action),
+    field('From', from),
+    field('To', to),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Filter')),
+  );
+  onSubmit(form, slot, async () => {
+    page = 1;
+    await draw();
+  });
+
+  async function draw() {
+    const query = { page, limit: 50, action: action.value.trim().toUpperCase(), from: isoFromLocal(from.value), to: isoFromLocal(to.value) };
+    const data = await api.get('/api/v1/audit-log', query);
+    clear(
+      list,
+      table(
+        ['When', 'Action', 'By', 'Target', 'IP', 'Details'],
+        data.entries.map((e) => [
+          formatDate(e.createdAt),
+          h('code', {}, e.action),
+          e.actorUsername || '–',
+          e.targetType ? `${e.targetType}${e.targetId ? ` ${e.targetId.slice(0, 8)}` : ''}` : '–',
+          e.ipAddress || '–',
+          e.details ? h('code.details', {}, JSON.stringify(e.details)) : '',
+        ]),
+        { empty: 'No entries match.' },
+      ),
+    );
+    const pages = Math.max(1, Math.ceil(data.total / data.limit));
+    clear(
+      pager,
+      h('button.secondary', { type: 'button', disabled: page <= 1, onClick: () => go(-1) }, '← Newer'),
+      h('span.muted', {}, ` Page ${page} of ${pages} (${data.total} entries) `),
+      h('button.secondary', { type: 'button', disabled: page >= pages, onClick: () => go(1) }, 'Older →'),
+    );
+  }
+
+  async function go(by) {
+    page += by;
+    await attempt(slot, draw);
+  }
+
+  append(panel, h('section.card', { 'aria-label': 'Filters' }, form, slot), list, pager);
+  await draw();
+}
+
+// -- tools and general settings --
+
+// Titles of tools seen in the catalog: a disabled tool leaves the catalog, but keeps its name here.
+const knownTools = new Map();
+
+export async function toolsTab(panel) {
+  const [{ settings }] = await Promise.all([api.get('/api/v1/settings'), loadCatalog({ force: true })]);
+  state.tools.forEach((t) => knownTools.set(t.id, t));
+  let disabled;
+  try {
+    disabled = new Set(JSON.parse(settings.disabledTools || '[]'));
+  } catch {
+    disabled = new Set();
+  }
+
+  // General settings
+  const experimental = h('input', { type: 'checkbox', name: 'enableExperimentalTools', checked: settings.enableExperimentalTools === 'true' });
+  const attempts = h('input', { type: 'number', name: 'loginAttemptLimit', min: 1, max: 1000, value: settings.loginAttemptLimit || '5' });
+  const quota = h('input', { type: 'number', name: 'storageQuotaMb', min: 0, value: settings.storageQuotaMb || '0' });
+  const generalSlot = h('div.error-slot');
+  const general = h(
+    'form.general-form',
+    { novalidate: true, 'aria-label': 'General settings' },
+    h('div.field', { dataset: { field: 'enableExperimentalTools' } }, h('label.check', {}, experimental, ' Show experimental tools'), h('p.field-error', { hidden: true })),
+    h('div.row', {}, field('Failed logins per minute before a pause', attempts), field('Library quota per user, MB (0 = unlimited)', quota)),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Save settings')),
+    generalSlot,
+  );
+  onSubmit(general, generalSlot, async () => {
+    await api.put('/api/v1/settings', {
+      enableExperimentalTools: experimental.checked ? 'true' : 'false',
+      loginAttemptLimit: attempts.value,
+      storageQuotaMb: quota.value,
+    });
+    forgetCatalog();
+    clear(generalSlot, h('p.ok', { role: 'status' }, 'Saved.'));
+  });
+
+  // Tool availability
+  const filter = h('input', { type: 'search', placeholder: 'Filter tools', 'aria-label': 'Filter tools' });
+  const list = h('ul.tool-toggles');
+  const toolsSlot = h('div.error-slot');
+  const save = h('button.primary', { type: 'submit' }, 'Save tool availability');
+  const toolsForm = h('form.tools-form', { novalidate: true, 'aria-label': 'Tool availability' }, filter, list, h('div.run-bar', {}, save, toolsSlot));
+
+  function draw() {
+    const ids = [...new Set([...knownTools.keys(), ...disabled])];
+    const words = filter.value.trim().toLowerCase();
+    const rows = ids
+      .map((id) => ({ id, tool: knownTools.get(id) }))
+      .filter(({ id, tool }) => !words || `${id} ${tool?.title || ''} ${tool?.section || ''}`.toLowerCase().includes(words))
+      .sort((a, b) => (a.tool?.section || '').localeCompare(b.tool?.section || '') || a.id.localeCompare(b.id));
+    clear(
+      list,
+      rows.map(({ id, tool }) =>
+        h(
+          'li',
+          { dataset: { tool: id } },
+          h(
+            'label.check',
+            {},
+            h('input', {
+              type: 'checkbox',
+              checked: !disabled.has(id),
+              'aria-label': `Enable ${tool?.title || id}`,
+              onChange: (e) => (e.target.checked ? disabled.delete(id) : disabled.add(id)),
+            }),
+            ` ${tool?.title || id}`,
+          ),
+          h('span.muted', {}, ` ${tool ? sectionTitle(tool.section) : ''} · ${id}`),
+        ),
+      ),
+    );
+  }
+  filter.addEventListener('input', draw);
+  onSubmit(toolsForm, toolsSlot, async () => {
+    await api.put('/api/v1/settings', { disabledTools: [...disabled].sort() });
+    forgetCatalog();
+    clear(toolsSlot, h('p.ok', { role: 'status' }, `Saved: ${disabled.size} tool${disabled.size === 1 ? '' : 's'} turned off.`));
+  });
+  draw();
+
+  append(panel,
+    h('section.card', { 'aria-label': 'General' }, h('h2', {}, 'General'), general),
+    h(
+      'section.card',
+      { 'aria-label': 'Tools' },
+      h('h2', {}, 'Tools'),
+      h('p.muted', {}, 'Turned-off tools vanish from the catalog, the pipelines and the API for everyone.'),
+      toolsForm,
+    ),
+  );
+}
+
+// -- system health --
+
+function valueCell(value) {
+  if (value === null || value === undefined) return h('span.muted', {}, 'not found');
+  if (typeof value === 'object') return h('code.details', {}, JSON.stringify(value));
+  return String(value);
+}
+
+export async function systemTab(panel) {
+  const report = await api.get('/api/v1/admin/health');
+  const storage = report.storage || {};
+  const queue = report.queue || {};
+  const disk = storage.total ? h('meter', { min: 0, max: storage.total, value: storage.total - storage.available, 'aria-label': 'Disk used' }) : null;
+  append(
+    panel,
+    h(
+      'section.card',
+      { 'aria-label': 'Status' },
+      h('h2', {}, 'Status ', h(`span.badge.status-${report.status === 'healthy' ? 'ok' : 'bad'}`, {}, report.status)),
+      facts([
+        ['Version', report.version],
+        ['Uptime', report.uptime],
+        ['Database', `${report.database} (${report.databaseDialect})`],
+        ['Storage', [disk, ` ${formatBytes(storage.available)} free of ${formatBytes(storage.total)} (${storage.mode}, ${storage.dataDir})`]],
+        ['Jobs', `${queue.active ?? 0} running, ${queue.pending ?? 0} waiting, ${queue.concurrency ?? '?'} at once`],
+      ]),
+    ),
+    h('section.card', { 'aria-label': 'Engines' }, h('h2', {}, 'Engines'), table(['Engine', 'Version'], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
+    h('section.card', { 'aria-label': 'AI' }, h('h2', {}, 'AI'), facts(Object.entries(report.ai || {}).map(([key, value]) => [humanize(key), valueCell(value)]))),
+  );
+}

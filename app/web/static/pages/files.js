@@ -1,0 +1,241 @@
+// The file library: upload, search, thumbnails, and per file its version history, downloads, a tool
+// to run on it (the result becomes its next version) and deletion of the whole chain.
+
+import { api, upload } from '../api.js';
+import { append, clear, confirmDialog, debounce, facts, formatBytes, formatDate, h, showError, table } from '../dom.js';
+import { dropZone, thumbnail } from '../inputs.js';
+import { progressBar } from '../results.js';
+import { SECTIONS, loadCatalog, state } from '../state.js';
+
+const PAGE = 48;
+
+function fileHref(file) {
+  return `/files/${encodeURIComponent(file.id)}`;
+}
+
+function downloadHref(file) {
+  return `/api/v1/files/${encodeURIComponent(file.id)}/download`;
+}
+
+export async function render(main, ctx) {
+  ctx.setTitle('Files');
+  let offset = 0;
+  const selected = new Set();
+  const search = h('input.search', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search files', value: ctx.query.get('q') || '' });
+  const grid = h('div.file-grid-wrap');
+  const pager = h('div.pager');
+  const listMessage = h('div.error-slot');
+  const bulkDelete = h('button.danger', { type: 'button', disabled: true }, 'Delete selected');
+
+  const drop = dropZone({ label: 'Drop files here to add them to the library' });
+  const progress = progressBar();
+  const uploadMessage = h('div.error-slot');
+  const uploadButton = h('button.primary', { type: 'submit' }, 'Upload');
+  const uploadForm = h('form.upload-form', { novalidate: true, 'aria-label': 'Upload' }, drop.element, h('div.run-bar', {}, uploadButton, uploadMessage), progress.element);
+  uploadForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const files = drop.files();
+    if (!files.length) {
+      drop.setError('Choose files first.');
+      return;
+    }
+    const body = new FormData();
+    files.forEach((file) => body.append('files', file, file.name));
+    uploadButton.disabled = true;
+    showError(uploadMessage, null);
+    try {
+      progress.set(0, 'Uploading');
+      const reply = await upload('/api/v1/files/upload', body, { onProgress: (pct) => progress.set(pct, 'Uploading') });
+      progress.set(100, `Added ${reply.json.files.length} file${reply.json.files.length === 1 ? '' : 's'}`);
+      drop.clear();
+      offset = 0;
+      await load();
+    } catch (err) {
+      progress.hide();
+      if (err.status === 413 || err.status === 400) drop.setError(err);
+      else showError(uploadMessage, err);
+    } finally {
+      uploadButton.disabled = false;
+    }
+  });
+
+  function updateBulk() {
+    bulkDelete.disabled = selected.size === 0;
+    bulkDelete.textContent = selected.size ? `Delete ${selected.size} selected` : 'Delete selected';
+  }
+
+  bulkDelete.addEventListener('click', async () => {
+    if (!(await confirmDialog(`Delete ${selected.size} file${selected.size === 1 ? '' : 's'} with all their versions?`))) return;
+    try {
+      await api.del('/api/v1/files', { ids: [...selected] });
+      selected.clear();
+      await load();
+    } catch (err) {
+      showError(listMessage, err);
+    }
+  });
+
+  function card(file) {
+    const box = h('input', {
+      type: 'checkbox',
+      'aria-label': `Select ${file.originalName}`,
+      checked: selected.has(file.id),
+      onChange: (event) => {
+        if (event.target.checked) selected.add(file.id);
+        else selected.delete(file.id);
+        updateBulk();
+      },
+    });
+    return h(
+      'li.file-card',
+      { dataset: { file: file.id } },
+      h('a.file-open', { href: fileHref(file) }, thumbnail(file, { size: 'large' }), h('span.file-name', {}, file.originalName)),
+      h(
+        'div.file-meta',
+        {},
+        box,
+        h('span.muted', {}, `${formatBytes(file.size)} · v${file.version}${file.width ? ` · ${file.width}×${file.height}` : ''}`),
+        h('a.button.small', { href: downloadHref(file), download: file.originalName, 'aria-label': `Download ${file.originalName}` }, '↓'),
+      ),
+    );
+  }
+
+  async function load() {
+    showError(listMessage, null);
+    try {
+      const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: PAGE, offset });
+      clear(
+        grid,
+        data.files.length
+          ? h('ul.file-grid', {}, data.files.map(card))
+          : h('p.empty', {}, search.value.trim() ? 'No file matches your search.' : 'The library is empty: upload files above, or save a tool’s result.'),
+      );
+      const last = Math.min(offset + PAGE, data.total);
+      clear(
+        pager,
+        data.total > PAGE
+          ? [
+              h('button.secondary', { type: 'button', disabled: offset === 0, onClick: () => page(-PAGE) }, '← Newer'),
+              h('span.muted', {}, ` ${offset + 1}–${last} of ${data.total} `),
+              h('button.secondary', { type: 'button', disabled: last >= data.total, onClick: () => page(PAGE) }, 'Older →'),
+            ]
+          : h('span.muted', {}, `${data.total} file${data.total === 1 ? '' : 's'}`),
+      );
+      updateBulk();
+    } catch (err) {
+      showError(listMessage, err);
+    }
+  }
+
+  function page(by) {
+    offset = Math.max(0, offset + by);
+    load();
+  }
+
+  search.addEventListener(
+    'input',
+    debounce(() => {
+      offset = 0;
+      const query = search.value.trim();
+      history.replaceState(null, '', query ? `/files?q=${encodeURIComponent(query)}` : '/files');
+      load();
+    }, 250),
+  );
+
+  append(main,
+    h('div.page-head', {}, h('h1', {}, 'Files'), h('p.lead', {}, 'Your library: every file keeps its versions, one per tool run on it.')),
+    h('section.card', { 'aria-label': 'Upload' }, h('h2', {}, 'Upload'), uploadForm),
+    h('div.list-tools', {}, search, bulkDelete),
+    listMessage,
+    grid,
+    pager,
+  );
+  await load();
+}
+
+/** Tools that can run on this file: single-file tools whose input kinds fit, by section. */
+function toolChooser(file, ctx) {
+  const group = file.mimeType.split('/')[0];
+  const section = { image: 'image', video: 'video', audio: 'audio' }[group] || (file.mimeType === 'application/pdf' ? 'pdf' : 'files');
+  const candidates = state.tools.filter((t) => !t.inputs.jsonBody && t.inputs.minFiles <= 1 && !t.inputs.extra.some((p) => p.required));
+  const select = h(
+    'select',
+    { 'aria-label': 'Tool to run on this file' },
+    h('option', { value: '' }, 'Run a tool on this file…'),
+    SECTIONS.map(([id, title]) =>
+      h(
+        'optgroup',
+        { label: title },
+        candidates.filter((t) => t.section === id).map((t) => h('option', { value: `${t.section}/${t.id}` }, t.title)),
+      ),
+    ),
+  );
+  // The file's own section first: that is where its tools are.
+  const own = [...select.querySelectorAll('optgroup')].find((g) => g.label === (SECTIONS.find(([id]) => id === section) || [])[1]);
+  if (own) select.insertBefore(own, select.children[1]);
+  select.addEventListener('change', () => {
+    if (select.value) ctx.navigate(`/tools/${select.value}?fileId=${encodeURIComponent(file.id)}`);
+  });
+  return select;
+}
+
+export const detail = {
+  async render(main, ctx) {
+    const [{ file, versions }] = await Promise.all([api.get(`/api/v1/files/${encodeURIComponent(ctx.params.fileId)}`), loadCatalog()]);
+    ctx.setTitle(file.originalName);
+    const message = h('div.error-slot');
+    const remove = h(
+      'button.danger',
+      {
+        type: 'button',
+        onClick: async () => {
+          if (!(await confirmDialog(`Delete “${file.originalName}” and all ${versions.length} version${versions.length === 1 ? '' : 's'}?`))) return;
+          try {
+            await api.del('/api/v1/files', { ids: [file.id] });
+            ctx.navigate('/files');
+          } catch (err) {
+            showError(message, err);
+          }
+        },
+      },
+      'Delete file and versions',
+    );
+    const rows = versions
+      .slice()
+      .reverse()
+      .map((v) => [
+        h('a', { href: fileHref(v) }, thumbnail(v)),
+        h('span', {}, `v${v.version}`, v.id === file.id ? h('span.badge', {}, 'this') : null),
+        h('span.file-name', {}, v.originalName),
+        v.toolId ? (state.toolById.get(v.toolId)?.title || v.toolId) : 'upload',
+        formatBytes(v.size),
+        v.width ? `${v.width} × ${v.height}` : '–',
+        formatDate(v.createdAt),
+        h('a', { href: downloadHref(v), download: v.originalName }, 'Download'),
+      ]);
+    append(main,
+      h('p.crumbs', {}, h('a', { href: '/files' }, 'Files'), ' / ', file.originalName),
+      h(
+        'div.file-detail',
+        {},
+        h('div.file-preview', {}, thumbnail(file, { size: 'huge' })),
+        h(
+          'div.file-facts',
+          {},
+          h('h1.file-name', {}, file.originalName),
+          facts([
+            ['Type', file.mimeType],
+            ['Size', formatBytes(file.size)],
+            file.width ? ['Dimensions', `${file.width} × ${file.height}`] : null,
+            ['Version', `${file.version} of ${versions.length}`],
+            ['Tools applied', file.toolChain.length ? file.toolChain.join(' → ') : 'none (as uploaded)'],
+            ['Added', formatDate(file.createdAt)],
+          ]),
+          h('div.actions', {}, h('a.button.primary', { href: downloadHref(file), download: file.originalName }, 'Download'), state.can('tools:use') ? toolChooser(file, ctx) : null, remove),
+          message,
+        ),
+      ),
+      h('section.versions', { 'aria-label': 'Versions' }, h('h2', {}, `Versions (${versions.length})`), table(['', 'Version', 'Name', 'Made by', 'Size', 'Pixels', 'Created', ''], rows)),
+    );
+  },
+};

@@ -1,0 +1,79 @@
+// Home: the tool catalog by section, with a search over names, descriptions and formats ("heic"
+// finds every tool that takes HEIC).
+
+import { append, clear, h } from '../dom.js';
+import { SECTIONS, loadCatalog } from '../state.js';
+
+function haystack(tool) {
+  return [tool.id, tool.title, tool.description, ...(tool.formats || []), ...(tool.inputs?.kinds || [])].join(' ').toLowerCase();
+}
+
+/** Every word of the query must appear somewhere in the tool's text. */
+export function matches(tool, query) {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = haystack(tool);
+  return words.every((word) => text.includes(word));
+}
+
+function card(tool) {
+  return h(
+    'li.tool-card',
+    { dataset: { tool: tool.id } },
+    h(
+      'a',
+      { href: `/tools/${encodeURIComponent(tool.section)}/${encodeURIComponent(tool.id)}` },
+      h('span.tool-title', {}, tool.title),
+      h('span.tool-desc', {}, tool.description),
+      h(
+        'span.tool-meta',
+        {},
+        (tool.formats || []).slice(0, 6).map((f) => h('span.badge', {}, f)),
+        tool.long ? h('span.badge.long', { title: 'Runs in the background with live progress' }, 'long') : null,
+        tool.experimental ? h('span.badge.experimental', {}, 'experimental') : null,
+      ),
+    ),
+  );
+}
+
+export async function render(main, ctx) {
+  ctx.setTitle('Tools');
+  const tools = await loadCatalog();
+  const search = h('input.search', {
+    type: 'search',
+    placeholder: 'Search by name, description or format (heic, pdf…)',
+    'aria-label': 'Search tools',
+    value: ctx.query.get('q') || '',
+  });
+  const count = h('p.muted.count', { 'aria-live': 'polite' });
+  const sections = h('div.sections');
+
+  function draw() {
+    const query = search.value.trim();
+    const shown = query ? tools.filter((tool) => matches(tool, query)) : tools;
+    count.textContent = query ? `${shown.length} of ${tools.length} tools match “${query}”` : `${tools.length} tools`;
+    clear(
+      sections,
+      SECTIONS.map(([section, title]) => {
+        const inSection = shown.filter((tool) => tool.section === section);
+        if (!inSection.length) return null;
+        return h(
+          'section.tool-section',
+          { 'aria-labelledby': `section-${section}`, dataset: { section } },
+          h('h2', { id: `section-${section}` }, title, h('span.muted', {}, ` ${inSection.length}`)),
+          h('ul.tool-grid', {}, inSection.map(card)),
+        );
+      }),
+      shown.length ? null : h('p.empty', {}, 'No tool matches your search.'),
+    );
+  }
+
+  search.addEventListener('input', () => {
+    const query = search.value.trim();
+    // Kept in the address, so Back returns to the same search.
+    history.replaceState(null, '', query ? `/?q=${encodeURIComponent(query)}` : '/');
+    draw();
+  });
+  append(main, h('div.page-head', {}, h('h1', {}, 'Tools'), count), search, sections);
+  draw();
+  search.focus();
+}
