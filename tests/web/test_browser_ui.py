@@ -421,7 +421,7 @@ def test_an_admin_turns_a_tool_off_and_it_disappears_for_a_user(new_page: NewPag
         server.api().put("/api/v1/settings", json={"disabledTools": []})
 
 
-def test_the_admin_pages_show_teams_roles_audit_and_health(new_page: NewPage, server: Server) -> None:
+def test_the_admin_pages_show_teams_roles_audit_ai_and_health(new_page: NewPage, server: Server) -> None:
     page = sign_in(new_page(), then="/settings/teams")
     page.get_by_role("textbox", name="New team").fill("Studio")
     page.get_by_role("button", name="Create team").click()
@@ -447,6 +447,13 @@ def test_the_admin_pages_show_teams_roles_audit_and_health(new_page: NewPage, se
     expect(page.locator(".audit-list tbody tr")).to_have_count(1)
     expect(page.locator(".audit-list tbody tr")).to_contain_text("auditor")
     screenshot(page, "settings-audit")
+
+    page.get_by_role("link", name="AI features").click()
+    bundles = server.api().get("/api/v1/features").json()["bundles"]
+    expect(page.locator(".bundle")).to_have_count(len(bundles))
+    for bundle in bundles:
+        state = "installed" if bundle["installed"] else "not installed"
+        expect(page.locator(f'.bundle[data-bundle="{bundle["id"]}"] h3 .badge')).to_have_text(state)
 
     page.get_by_role("link", name="System").click()
     expect(page.locator(".badge.status-ok")).to_have_text("healthy")
@@ -495,3 +502,24 @@ def test_results_of_other_types_get_their_own_preview(new_page: NewPage, tmp_pat
     preview = page.get_by_role("region", name="Result").locator('.preview[data-kind="pdf"] img')
     expect(preview).to_have_js_property("complete", True)
     assert preview.evaluate("img => img.naturalWidth") > 0
+
+
+def test_every_tool_in_the_catalog_gets_a_page_with_its_settings_form(new_page: NewPage, server: Server) -> None:
+    """No tool needs UI code: each page is generated from the catalog entry, one input per setting."""
+    page = sign_in(new_page())
+    catalog = server.api().get("/api/v1/tools").json()["tools"]
+    for tool in catalog:
+        # In-app navigation (History API), as a click on the catalog does: no reload per tool.
+        page.evaluate(
+            "path => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); }",
+            f"/tools/{tool['section']}/{tool['id']}",
+        )
+        expect(page.locator("main h1")).to_have_text(tool["title"])
+        settings = list(tool["settingsSchema"].get("properties", {}))
+        fields = page.locator(".schema-form > .field").evaluate_all("els => els.map(e => e.dataset.field)")
+        assert fields == settings, tool["id"]
+        extras = [p["name"] for p in tool["inputs"]["extra"]]
+        for name in extras:
+            expect(page.locator(f'.inputs .field[data-field="{name}"] input[type=file]')).to_have_count(1)
+        drop_zones = 0 if tool["inputs"]["jsonBody"] else 1
+        expect(page.locator(".dropzone")).to_have_count(drop_zones)

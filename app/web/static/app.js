@@ -73,7 +73,13 @@ function drawNav(active) {
         .filter(([, , , allowed]) => allowed)
         .map(([id, href, label]) => h('li', {}, h('a', { href, 'aria-current': id === active ? 'page' : null }, label))),
     ),
-    h('div.nav-user', {}, h('span.username', { title: `Role: ${state.user.role}` }, state.user.username), state.authEnabled ? logoutButton() : null),
+    h(
+      'div.nav-user',
+      {},
+      h('a.docs-link', { href: '/api/docs', title: 'The REST API, documented' }, 'API docs'),
+      h('span.username', { title: `Role: ${state.user.role}` }, state.user.username),
+      state.authEnabled ? logoutButton() : null,
+    ),
   );
 }
 

@@ -1,5 +1,6 @@
 // Settings: tabs shown by permission. Your profile, password and usage; your API keys; and for
-// administrators users, teams, roles, the audit log, tool availability and system health (admin.js).
+// administrators users, teams, roles, the audit log, tool availability and system health (admin.js),
+// and the AI model bundles (features.js).
 
 import { api } from '../api.js';
 import {
@@ -7,6 +8,7 @@ import {
   showError, table,
 } from '../dom.js';
 import * as admin from './admin.js';
+import { featuresTab } from './features.js';
 import { passwordForm } from './login.js';
 import { loadSession, state } from '../state.js';
 
@@ -18,6 +20,7 @@ const TABS = [
   { id: 'roles', label: 'Roles', permission: 'audit:read', render: admin.rolesTab },
   { id: 'audit', label: 'Audit log', permission: 'audit:read', render: admin.auditTab },
   { id: 'tools', label: 'Tools', permission: 'settings:write', render: admin.toolsTab },
+  { id: 'ai', label: 'AI features', permission: 'features:manage', render: featuresTab },
   { id: 'system', label: 'System', permission: 'system:health', render: admin.systemTab },
 ];
 

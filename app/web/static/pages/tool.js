@@ -303,6 +303,10 @@ export async function render(main, ctx) {
     ),
   );
   if (!takesFiles) main.querySelector('.tool-form').prepend(notice('This tool makes its output from the settings alone.'));
+  if (!state.can('tools:use')) {
+    run.disabled = true;
+    showError(message, 'Your role does not include running tools (tools:use).');
+  }
 
   const preset = ctx.query.get('fileId');
   if (preset && state.can('files:own') && takesFiles) {
