@@ -134,13 +134,16 @@ async function render() {
     onLeave: (fn) => leaving.push(fn),
   };
   ctx.setTitle('Lutra');
-  clear(main);
+  // Each page draws into its own element: a page still loading when the user moves on draws into a
+  // detached one, never over the next page.
+  const view = h('div.view');
+  clear(main, view);
   main.focus({ preventScroll: true });
   try {
-    await route.page.render(main, ctx);
+    await route.page.render(view, ctx);
   } catch (err) {
     // 401/403 answers already moved the user on; anything else is shown where the page would be.
-    if (err.status !== 401 && err.code !== 'MUST_CHANGE_PASSWORD') clear(main, h('h1', {}, 'Something went wrong'), errorMessage(err));
+    if (err.status !== 401 && err.code !== 'MUST_CHANGE_PASSWORD') clear(view, h('h1', {}, 'Something went wrong'), errorMessage(err));
   }
 }
 

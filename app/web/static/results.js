@@ -171,9 +171,10 @@ async function beforeSource(source) {
   if (!source) return null;
   if (source.file && source.file.type.startsWith('image/')) return viewableImage(source.file);
   if (source.file && OTHER_IMAGE.test(source.file.name)) return viewableImage(source.file);
-  if (source.libraryFile && source.libraryFile.mimeType?.startsWith('image/')) {
-    return `/api/v1/files/${encodeURIComponent(source.libraryFile.id)}/thumbnail`;
-  }
+  const file = source.libraryFile;
+  if (file && BROWSER_IMAGE_TYPES.test(file.mimeType || '')) return `/api/v1/files/${encodeURIComponent(file.id)}/download`;
+  // HEIC, TIFF...: the library's JPEG thumbnail (300 px) stands in.
+  if (file && file.mimeType?.startsWith('image/')) return `/api/v1/files/${encodeURIComponent(file.id)}/thumbnail`;
   return null;
 }
 

@@ -194,15 +194,15 @@ export async function render(main, ctx) {
     else showError(message, err);
   }
 
-  /** What the request carries: FormData with the uploads, or a JSON object (library file, no upload). */
+  /** What the request carries: a JSON object when there is nothing to upload, else FormData with the
+   * files and extra parts. A library file goes by id in the settings (fileId), beside any extra parts. */
   function requestBody(values, files) {
     if (!takesFiles || (libraryFile === null && files.length === 0 && tool.inputs.minFiles === 0)) return values;
-    if (libraryFile) return { fileId: libraryFile.id, ...values };
     const body = new FormData();
     const field = isBatch(files) ? 'files' : 'file';
-    files.forEach((file) => body.append(field, file, file.name));
+    if (!libraryFile) files.forEach((file) => body.append(field, file, file.name));
     for (const extra of extras) if (extra.file()) body.append(extra.name, extra.file(), extra.file().name);
-    body.append('settings', JSON.stringify(values));
+    body.append('settings', JSON.stringify(libraryFile ? { fileId: libraryFile.id, ...values } : values));
     return body;
   }
 
