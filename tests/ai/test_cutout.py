@@ -28,6 +28,7 @@ from tests.ai.scenes import (
     run_long,
     stand_in_manifest,
 )
+from tests.assertions import assert_error
 from tests.conftest import make_client
 from tests.engine.conftest import sign_in_admin
 
@@ -173,10 +174,12 @@ def test_image_background_without_its_part_is_a_400(admin: TestClient) -> None:
 
 def test_birefnet_without_its_model_answers_501(admin: TestClient) -> None:
     picture, _ = person_scene(120, 90)
-    final = fail_long(admin, "remove-background", png(picture), {"model": "birefnet-general"})
-    assert final["code"] == "FEATURE_NOT_INSTALLED", final
-    fields = final if "feature" in final else final.get("result") or final
-    assert fields.get("feature", "background-removal") == "background-removal"
+    r = post(admin, "remove-background", png(picture), {"model": "birefnet-general"})
+    assert_error(r, 501, "FEATURE_NOT_INSTALLED")
+    assert r.json()["feature"] == "background-removal" and r.json()["estimatedSize"] > 900_000_000
+    # /effects on an upload never cut out would have to run the model: the same answer.
+    r = post(admin, "remove-background/effects", png(picture), {"model": "birefnet-general"})
+    assert_error(r, 501, "FEATURE_NOT_INSTALLED")
 
 
 def test_birefnet_stand_in_runs_and_effects_then_need_no_model(stand_in_app: tuple[TestClient, Path]) -> None:
@@ -197,8 +200,7 @@ def test_birefnet_stand_in_runs_and_effects_then_need_no_model(stand_in_app: tup
     assert iou(out[..., 0] < 200, shape) > 0.8  # dark subject on white
     # ... while a new picture needs the model, which is gone.
     other, _ = person_scene(cx=180)
-    final = fail_long(client, "remove-background", png(other), {"model": "birefnet-general"})
-    assert final["code"] == "FEATURE_NOT_INSTALLED", final
+    assert_error(post(client, "remove-background", png(other), {"model": "birefnet-general"}), 501)
 
 
 def test_background_replace_colour_and_gradient(admin: TestClient) -> None:

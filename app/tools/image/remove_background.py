@@ -13,6 +13,7 @@ from typing import Literal
 import pyvips
 from pydantic import Field
 
+from app.engine.ai import bundles
 from app.engine.media import adjust, segment, vips
 from app.engine.media.adjust import HexColor
 from app.engine.media.sniff import IMAGE_KINDS
@@ -44,6 +45,17 @@ class RemoveBackgroundSettings(ToolSettings):
     blurIntensity: int = Field(50, ge=1, le=100, description="Background blur strength (1-100)")
     shadowEnabled: bool = Field(False, description="Cast a soft drop shadow from the subject onto the background")
     shadowOpacity: int = Field(50, ge=0, le=100, description="Shadow opacity in percent")
+
+
+class EffectsSettings(RemoveBackgroundSettings):
+    """The same settings for /effects, which re-renders from a cached mask: a chosen BiRefNet model need
+    not be installed any more while its mask for the upload is cached."""
+
+
+def check_model(settings: RemoveBackgroundSettings) -> None:
+    """Before a cut-out job is accepted: 501 at once when the chosen BiRefNet model isn't installed."""
+    if type(settings) is RemoveBackgroundSettings and settings.model != segment.U2NETP:
+        bundles.model_path(settings.model, segment.BUNDLE)
 
 
 def background_for(
@@ -121,6 +133,7 @@ def render(ctx: ToolContext, settings: RemoveBackgroundSettings) -> ToolResult:
     long=True,
     feature="background-removal",
     models=("u2netp",),
+    preflight=check_model,
 )
 def run(ctx: ToolContext, settings: RemoveBackgroundSettings) -> ToolResult:
     return render(ctx, settings)
@@ -133,8 +146,9 @@ def run(ctx: ToolContext, settings: RemoveBackgroundSettings) -> ToolResult:
     "from its cached mask without running the model again; answers the PNG, X-Mask-Cached says whether "
     "the cache was used",
     returns="file",
+    settings=EffectsSettings,
 )
-def effects(ctx: ToolContext, settings: RemoveBackgroundSettings) -> ToolResult:
+def effects(ctx: ToolContext, settings: EffectsSettings) -> ToolResult:
     # Same pipeline: subject_mask() finds the upload's mask in the cache and skips the model; an upload
     # never cut out before (or evicted from the cache) is segmented once, and says so (maskCached false).
     return render(ctx, settings)
