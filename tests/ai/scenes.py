@@ -10,6 +10,7 @@ check a new size first), so passport and face-crop tests know exactly where crow
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,68 @@ def stand_in_manifest(path: Path, models_dir: Path, models: dict[str, tuple[str,
         )
     path.write_text(json.dumps({"bundles": [], "models": entries}))
     return path
+
+
+def yunet_stand_in() -> bytes:
+    """A tiny ONNX model with YuNet's interface for OpenCV's FaceDetectorYN (input "input" [1,3,H,W] raw
+    BGR; outputs cls/obj [1,N,1], bbox [1,N,4] and kps [1,N,10] for strides 8, 16 and 32) that calls red
+    things faces: on the stride-32 grid a cell scores by the redness (R - G) of its 5 x 5 neighbourhood, so
+    a red 160 px square on the grid gives one face, 160 px square around its centre cell, with fixed
+    landmarks. Strides 8 and 16 score 0."""
+    from onnx import TensorProto, helper
+
+    nodes, inits = [], []
+
+    def const(name: str, values: list[float], dims: list[int], kind: int = TensorProto.FLOAT) -> None:
+        inits.append(helper.make_tensor(name, kind, dims, values))
+
+    const("zero", [0.0], [1])
+    const("pivot", [180.0], [1])
+    const("gain", [0.2], [1])
+    const("redness", [0.0, -1.0, 1.0], [1, 3, 1, 1])  # B, G, R weights
+    const("box", [0.5, 0.5, math.log(5), math.log(5)], [1, 4, 1, 1])
+    const("kps", [-0.6, -0.4, 0.6, -0.4, 0.0, 0.2, -0.5, 0.8, 0.5, 0.8], [1, 10, 1, 1])
+    for name, width in (("shape1", 1), ("shape4", 4), ("shape10", 10)):
+        const(name, [1, -1, width], [3], TensorProto.INT64)
+    for s in (8, 16, 32):
+        if s == 32:
+            nodes += [
+                helper.make_node(
+                    "AveragePool", ["input"], ["pool32"], kernel_shape=[160, 160], strides=[32, 32], pads=[64] * 4
+                ),
+                helper.make_node("Conv", ["pool32", "redness"], ["red32"]),
+                helper.make_node("Sub", ["red32", "pivot"], ["centred32"]),
+                helper.make_node("Mul", ["centred32", "gain"], ["logit32"]),
+                helper.make_node("Sigmoid", ["logit32"], ["score32"]),
+                helper.make_node("Mul", ["red32", "zero"], ["z32"]),
+            ]
+        else:
+            nodes += [
+                helper.make_node("AveragePool", ["input"], [f"pool{s}"], kernel_shape=[s, s], strides=[s, s]),
+                helper.make_node("ReduceMean", [f"pool{s}"], [f"mean{s}"], axes=[1], keepdims=1),
+                helper.make_node("Mul", [f"mean{s}", "zero"], [f"z{s}"]),
+                helper.make_node("Identity", [f"z{s}"], [f"score{s}"]),
+            ]
+        nodes += [
+            helper.make_node("Reshape", [f"score{s}", "shape1"], [f"cls_{s}"]),
+            helper.make_node("Reshape", [f"score{s}", "shape1"], [f"obj_{s}"]),
+            helper.make_node("Concat", [f"z{s}"] * 4, [f"z4_{s}"], axis=1),
+            helper.make_node("Add", [f"z4_{s}", "box"], [f"b4_{s}"]),
+            helper.make_node("Transpose", [f"b4_{s}"], [f"bt_{s}"], perm=[0, 2, 3, 1]),
+            helper.make_node("Reshape", [f"bt_{s}", "shape4"], [f"bbox_{s}"]),
+            helper.make_node("Concat", [f"z{s}"] * 10, [f"z10_{s}"], axis=1),
+            helper.make_node("Add", [f"z10_{s}", "kps"], [f"k10_{s}"]),
+            helper.make_node("Transpose", [f"k10_{s}"], [f"kt_{s}"], perm=[0, 2, 3, 1]),
+            helper.make_node("Reshape", [f"kt_{s}", "shape10"], [f"kps_{s}"]),
+        ]
+    widths = {"cls": 1, "obj": 1, "bbox": 4, "kps": 10}
+    outputs = [
+        helper.make_tensor_value_info(f"{kind}_{s}", TensorProto.FLOAT, [1, f"n{s}", widths[kind]])
+        for kind in ("cls", "obj", "bbox", "kps")
+        for s in (8, 16, 32)
+    ]
+    source = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "h", "w"])
+    graph = helper.make_graph(nodes, "yunet_stand_in", [source], outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model.SerializeToString()

@@ -135,7 +135,7 @@ def subject_box(ctx: ToolContext, image: pyvips.Image) -> Box | None:
     return Box(float(columns[0]), float(rows[0]), float(columns[-1] + 1), float(rows[-1] + 1))
 
 
-def face_box(image: pyvips.Image, preset: str, sensitivity: float) -> tuple[Box | None, int]:
+def face_box(image: pyvips.Image, preset: str, sensitivity: float) -> tuple[Box | None, int, str]:
     from app.engine.media import faces
 
     rgb, _ = adjust.split_alpha(adjust.to_rgb8(image))
@@ -145,7 +145,7 @@ def face_box(image: pyvips.Image, preset: str, sensitivity: float) -> tuple[Box 
     for f in found:
         one = Box(f.cx - f.w * widths / 2, f.y + f.h * top, f.cx + f.w * widths / 2, f.y + f.h * bottom)
         box = one if box is None else box.union(one)
-    return box, len(found)
+    return box, len(found), faces.detector_name()
 
 
 def pad_square(image: pyvips.Image, colour: str) -> pyvips.Image:
@@ -186,8 +186,7 @@ def run(ctx: ToolContext, settings: SmartCropSettings) -> ToolResult:
             box = subject_box(ctx, image)
             data["model"] = "u2netp"
         elif method == "face":
-            box, count = face_box(image, s.facePreset, s.sensitivity)
-            data["facesFound"] = count
+            box, data["facesFound"], data["faceDetector"] = face_box(image, s.facePreset, s.sensitivity)
         elif method == "trim":
             box = trim_box(image, s.threshold)
         if box is None and method in ("saliency", "face"):
