@@ -37,7 +37,7 @@ def test_subject_mode_crops_to_the_salient_subject_at_the_asked_size(admin: Test
     assert (body["width"], body["height"]) == (200, 200)
     out = decode(fetch(admin, body))
     assert out.shape[:2] == (200, 200)
-    left, top, right, bottom = shape_box(shape)
+    left, top, right, _ = shape_box(shape)
     region = body["region"]
     assert region["width"] == region["height"]  # widened to the asked aspect
     # Every side of the subject's box is inside the crop, except where the frame is cut (body at the bottom).
