@@ -29,6 +29,7 @@ from app.config import get_settings
 from app.engine import registry
 from app.engine.media.sniff import accepts
 from app.engine.tool import Tool
+from tests.assertions import assert_error
 from tests.conftest import _empty_postgres, make_client
 from tests.engine.conftest import ENGINE_VARS, sign_in_admin
 from tests.engine.helpers import TOOL_MODULES, assert_rejected, garbage, jpeg, png, read_events, zip_bytes
@@ -244,6 +245,10 @@ def test_every_tool_refuses_hostile_files(catalog_client: TestClient, tool: Tool
     name, first = valid[0]
 
     r = post_files(client, tool, name, b"")
+    if r.status_code == 501 and tool.feature is not None:
+        # An AI tool whose model is a download this server lacks answers 501 before reading any upload.
+        assert_error(r, 501, "FEATURE_NOT_INSTALLED")
+        return
     assert_refused(client, tool, r, "zero bytes")
     assert r.json()["code"] == "EMPTY_FILE"
 
