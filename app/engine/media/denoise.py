@@ -89,7 +89,7 @@ def _non_local_means(rgb: np.ndarray, s: float) -> np.ndarray:
     # h is the filter's decay: roughly the noise sigma it removes; scaled by the measured noise so
     # a clean photo is barely touched and a grainy one gets what it needs.
     measured = noise_sigma(rgb)
-    h = max(2.0, (0.6 + 1.2 * s) * max(measured, 4.0))
+    h = max(2.0, (0.35 + 0.75 * s) * max(measured, 3.0))
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     out = cv2.fastNlMeansDenoisingColored(bgr, None, h, h, 7, 21)
     return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
