@@ -141,7 +141,7 @@ def restore_faces(
     """`rgb` with each face restored by the model and blended in at `strength` (0..1)."""
     restorer = Restorer(model_id)
     side = restorer.side
-    out = rgb.astype(np.float32)
+    out = rgb.copy()
     height, width = rgb.shape[:2]
     feather = _feather(side)
     for index, face in enumerate(faces):
@@ -162,8 +162,9 @@ def restore_faces(
         back = cv2.warpAffine(restored, shifted, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         alpha = cv2.warpAffine(feather, shifted, size, flags=cv2.INTER_LINEAR, borderValue=0)
         alpha = (alpha * min(1.0, max(0.0, strength)))[:, :, None]
-        region = out[top:bottom, left:right]
-        out[top:bottom, left:right] = region * (1 - alpha) + back.astype(np.float32) * alpha
+        region = out[top:bottom, left:right].astype(np.float32)
+        mixed = region * (1 - alpha) + back.astype(np.float32) * alpha
+        out[top:bottom, left:right] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
         if progress is not None:
             progress(index + 1, len(faces))
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    return out
