@@ -14,19 +14,10 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import pdf
+from app.engine.media.ocr import TESSERACT_LANGUAGES as LANGUAGES
 from app.engine.media.pdf import PageSpec
 from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
-LANGUAGES = {
-    "auto": "eng+deu+fra+spa",
-    "en": "eng",
-    "de": "deu",
-    "fr": "fra",
-    "es": "spa",
-    "zh": "chi_sim",
-    "ja": "jpn",
-    "ko": "kor",
-}
 QUALITY_ARGS = {
     # fast: no image clean-up, no optimisation pass.
     "fast": ["--optimize", "0", "--tesseract-oem", "1"],
