@@ -114,7 +114,8 @@ def test_progress_is_real_and_cancel_kills_ffmpeg(tmp_path: Path) -> None:
 
     ctx = _Ctx()
     src = ["-f", "lavfi", "-i", "testsrc2=s=64x48:r=25:d=3"]
-    ffmpeg.run([*src, "-f", "null", "-"], ctx, 3.0)  # type: ignore[arg-type]
+    # Paced (-re): ffmpeg reports progress twice a second, and an unpaced 3 s clip may finish first.
+    ffmpeg.run(["-re", *src, "-f", "null", "-"], ctx, 3.0)  # type: ignore[arg-type]
     assert ctx.reports[-1] == 100 and any(0 < p < 100 for p in ctx.reports)
     assert ctx.reports == sorted(ctx.reports)
 
