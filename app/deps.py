@@ -16,7 +16,10 @@ from app.config import Settings, get_settings
 from app.db import request_session
 from app.errors import AuthRequired, Forbidden, TooManyRequests
 
-SessionDep = Annotated[Session, Depends(request_session)]
+# scope="function": the transaction commits when the handler returns, before the answer is sent. With
+# the default ("request") it committed after the answer, so a client acting on the answer at once (log
+# in, then fetch its session) could find nothing yet.
+SessionDep = Annotated[Session, Depends(request_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
