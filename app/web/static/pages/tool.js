@@ -175,6 +175,10 @@ export async function render(main, ctx) {
   );
 
   function showProblem(err) {
+    if (err.code === 'CANCELED') {
+      clear(message, notice('Canceled: nothing was kept.'));
+      return;
+    }
     if (err instanceof FormError || err.details) {
       const rest = settings.showErrors(err.details || {});
       for (const extra of extras) {
