@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,63 @@ def create_user(admin_client: TestClient, username: str, password: str = "user-p
     )
     assert r.status_code == 200, r.text
     return token
+
+
+def sign_in_admin(client: TestClient, first_start: bool = True) -> str:
+    """Signs in the first-start admin (doing its forced password change once) and returns the token."""
+    if first_start:
+        token = login(client, "admin", "admin")
+        r = client.post(
+            "/api/auth/change-password",
+            json={"currentPassword": "admin", "newPassword": ADMIN_PASSWORD},
+            headers=auth(token),
+        )
+        assert r.status_code == 200, r.text
+    token = login(client, "admin", ADMIN_PASSWORD)
+    client.cookies.clear()
+    client.headers.update(auth(token))
+    return token
+
+
+# Settings an app shared by a test module must not inherit from the developer's shell or earlier tests.
+MODULE_APP_RESET = (
+    "DATABASE_URL",
+    "AUTH_ENABLED",
+    "RATE_LIMIT_PER_MIN",
+    "DEFAULT_USERNAME",
+    "DEFAULT_PASSWORD",
+    "TOOL_MODULES",
+    "MAX_VIDEO_DURATION_S",
+    "MAX_MEGAPIXELS",
+    "MAX_BATCH_SIZE",
+    "HW_ACCEL",
+    "JOB_TIMEOUT_S",
+    "CONCURRENT_JOBS",
+    "FILE_MAX_AGE_HOURS",
+    "MAX_UPLOAD_SIZE_MB",
+    "AI_MANIFEST",
+    "MODELS_DIR",
+)
+
+
+@contextmanager
+def module_app(data_dir: Path, **env: str) -> Iterator[TestClient]:
+    """One running app for a whole test module (SQLite under data_dir, plus `env`), signed in as admin.
+
+    Tool tests share one app per module: starting an app costs a migration and an argon2 login."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATA_DIR", str(data_dir))
+        for var in MODULE_APP_RESET:
+            mp.delenv(var, raising=False)
+        for key, value in env.items():
+            mp.setenv(key, value)
+        get_settings.cache_clear()
+        login_failures.clear()
+        api_limiter.clear()
+        verified_keys.clear()
+        try:
+            with make_client() as client:
+                sign_in_admin(client)
+                yield client
+        finally:
+            get_settings.cache_clear()

@@ -18,15 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import pyvips
 from fastapi.testclient import TestClient
 
-from app.auth.throttle import api_limiter, login_failures
-from app.auth.tokens import verified_keys
-from app.config import get_settings
-from tests.conftest import make_client
-from tests.engine.conftest import sign_in_admin
+from tests.conftest import module_app
 from tests.tools.av import fetch, run_long, wait
 
 PICTURES = Path(__file__).parent / "pictures"
@@ -36,19 +31,6 @@ PORTRAIT = PICTURES / "portrait.jpg"
 FACE_BOX = (72, 63, 104, 104)
 EYES = ((102, 101), (147, 104))
 DDCOLOR_AB = (40.0, 30.0)
-RESET = (
-    "DATABASE_URL",
-    "AUTH_ENABLED",
-    "RATE_LIMIT_PER_MIN",
-    "DEFAULT_USERNAME",
-    "DEFAULT_PASSWORD",
-    "TOOL_MODULES",
-    "JOB_TIMEOUT_S",
-    "CONCURRENT_JOBS",
-    "MAX_UPLOAD_SIZE_MB",
-    "AI_MANIFEST",
-    "MODELS_DIR",
-)
 
 
 # --- pictures --------------------------------------------------------------------------------------
@@ -181,22 +163,8 @@ def install_standins(root: Path, only: tuple[str, ...] | None = None) -> Path:
 
 def app_client(tmp: Path, **env: str) -> Iterator[TestClient]:
     """One signed-in app for a test module, with the given extra environment (AI_MANIFEST, MODELS_DIR)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATA_DIR", str(tmp / "data"))
-        for var in RESET:
-            mp.delenv(var, raising=False)
-        for key, value in env.items():
-            mp.setenv(key, value)
-        get_settings.cache_clear()
-        login_failures.clear()
-        api_limiter.clear()
-        verified_keys.clear()
-        try:
-            with make_client() as client:
-                sign_in_admin(client)
-                yield client
-        finally:
-            get_settings.cache_clear()
+    with module_app(tmp / "data", **env) as client:
+        yield client
 
 
 def standin_app(tmp: Path) -> Iterator[TestClient]:

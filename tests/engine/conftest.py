@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import ADMIN_PASSWORD, auth, login, make_client
+from tests.conftest import make_client, sign_in_admin
 from tests.engine.helpers import TOOL_MODULES
 
 # Settings the engine tests change; each is registered with monkeypatch so it is restored afterwards
@@ -24,22 +24,6 @@ ENGINE_VARS = (
 )
 
 StartApp = Callable[..., TestClient]
-
-
-def sign_in_admin(client: TestClient, first_start: bool = True) -> str:
-    """Signs in the first-start admin (doing its forced password change once) and returns the token."""
-    if first_start:
-        token = login(client, "admin", "admin")
-        r = client.post(
-            "/api/auth/change-password",
-            json={"currentPassword": "admin", "newPassword": ADMIN_PASSWORD},
-            headers=auth(token),
-        )
-        assert r.status_code == 200, r.text
-    token = login(client, "admin", ADMIN_PASSWORD)
-    client.cookies.clear()
-    client.headers.update(auth(token))
-    return token
 
 
 @pytest.fixture

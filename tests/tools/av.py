@@ -17,25 +17,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.throttle import api_limiter, login_failures
-from app.auth.tokens import verified_keys
-from app.config import get_settings
-from tests.conftest import ADMIN_PASSWORD, auth, login, make_client
+from tests.conftest import module_app
 
 # Settings a test module's app must not inherit from the developer's shell.
-_RESET = (
-    "DATABASE_URL",
-    "AUTH_ENABLED",
-    "RATE_LIMIT_PER_MIN",
-    "DEFAULT_USERNAME",
-    "DEFAULT_PASSWORD",
-    "TOOL_MODULES",
-    "MAX_VIDEO_DURATION_S",
-    "HW_ACCEL",
-    "JOB_TIMEOUT_S",
-    "CONCURRENT_JOBS",
-    "MAX_UPLOAD_SIZE_MB",
-)
 
 
 def ffmpeg(*args: str) -> None:
@@ -164,27 +148,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
 @pytest.fixture(scope="module")
 def av(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One app for the whole test module, signed in as admin, on SQLite."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATA_DIR", str(tmp_path_factory.mktemp("data")))
-        for var in _RESET:
-            mp.delenv(var, raising=False)
-        get_settings.cache_clear()
-        login_failures.clear()
-        api_limiter.clear()
-        verified_keys.clear()
-        with make_client() as client:
-            token = login(client, "admin", "admin")
-            r = client.post(
-                "/api/auth/change-password",
-                json={"currentPassword": "admin", "newPassword": ADMIN_PASSWORD},
-                headers=auth(token),
-            )
-            assert r.status_code == 200, r.text
-            client.cookies.clear()
-            client.headers.update(auth(login(client, "admin", ADMIN_PASSWORD)))
-            client.cookies.clear()
-            yield client
-        get_settings.cache_clear()
+    with module_app(tmp_path_factory.mktemp("data")) as client:
+        yield client
 
 
 # -- calls ---------------------------------------------------------------------------
