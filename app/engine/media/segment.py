@@ -205,7 +205,10 @@ def cut_out(ctx: ToolContext, model_id: str) -> tuple[pyvips.Image, pyvips.Image
 def save_as(ctx: ToolContext, image: pyvips.Image, format_name: str, tag: str, quality: int = 90) -> Path:
     """Writes a result as png/webp/...: `<stem>_<tag>.<ext>` (quality for lossy formats)."""
     fmt = vips.FORMATS[format_name]
-    return vips.save(image, vips.output_path(ctx, fmt.ext, tag), fmt, quality if fmt.lossy else None)
+    # Cut-outs are large RGBA PNGs: zlib level 3 writes them about 4x faster than level 6 for ~6% more
+    # bytes (150 -> 37 ms at 1024x768), which is most of what an AI cut-out costs beyond the model.
+    extra = {"compression": 3} if fmt.name == "png" else {}
+    return vips.save(image, vips.output_path(ctx, fmt.ext, tag), fmt, quality if fmt.lossy else None, **extra)
 
 
 def cache_key(sha256: str, model_id: str, extra: str = "") -> str:
