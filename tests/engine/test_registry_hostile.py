@@ -23,15 +23,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from app.auth.throttle import api_limiter, login_failures
-from app.auth.tokens import verified_keys
-from app.config import get_settings
 from app.engine import registry
 from app.engine.media.sniff import accepts
 from app.engine.tool import Tool
 from tests.assertions import assert_error
-from tests.conftest import _empty_postgres, make_client
-from tests.engine.conftest import ENGINE_VARS, sign_in_admin
+from tests.conftest import _empty_postgres, module_app
 from tests.engine.helpers import TOOL_MODULES, assert_rejected, garbage, jpeg, png, read_events, zip_bytes
 
 # The catalog as the test apps see it: the real tools plus the engine's test tools.
@@ -56,31 +52,15 @@ STREAM_EXTS = {"wav", "mp3", "ogg", "flac", "m4a", "mp4", "webm", "mkv", "mov", 
 def catalog_client(
     request: pytest.FixtureRequest, postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATA_DIR", str(tmp_path_factory.mktemp("hostile") / "data"))
-        if request.param == "postgres":
-            assert postgres_url is not None
-            _empty_postgres(postgres_url)
-            mp.setenv("DATABASE_URL", postgres_url)
-        else:
-            mp.delenv("DATABASE_URL", raising=False)
-        for var in ("AUTH_ENABLED", "RATE_LIMIT_PER_MIN", "DEFAULT_USERNAME", "DEFAULT_PASSWORD", *ENGINE_VARS):
-            mp.setenv(var, "")
-            mp.delenv(var)
-        mp.setenv("TOOL_MODULES", TOOL_MODULES)
-        mp.setenv("MAX_UPLOAD_SIZE_MB", "1")
-        get_settings.cache_clear()
-        login_failures.clear()
-        api_limiter.clear()
-        verified_keys.clear()
-        try:
-            with make_client() as client:
-                sign_in_admin(client)
-                r = client.put("/api/v1/settings", json={"enableExperimentalTools": "true"})
-                assert r.status_code == 200, r.text
-                yield client
-        finally:
-            get_settings.cache_clear()
+    env = {"TOOL_MODULES": TOOL_MODULES, "MAX_UPLOAD_SIZE_MB": "1"}
+    if request.param == "postgres":
+        assert postgres_url is not None
+        _empty_postgres(postgres_url)
+        env["DATABASE_URL"] = postgres_url
+    with module_app(tmp_path_factory.mktemp("hostile") / "data", **env) as client:
+        r = client.put("/api/v1/settings", json={"enableExperimentalTools": "true"})
+        assert r.status_code == 200, r.text
+        yield client
 
 
 # -- valid samples, to cut in half ----------------------------------------------------------------
