@@ -105,3 +105,17 @@ def test_no_text_gives_an_empty_answer(app: TestClient) -> None:
 def test_bad_settings_are_a_400(app: TestClient) -> None:
     r = post(app, "ocr", png(page([("x", 5, 5)], 40, 40)), {"language": "xx"})
     assert r.status_code == 400 and r.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_best_finds_small_text_on_a_big_page_tile_by_tile(app: TestClient) -> None:
+    # Seen whole, the detector finds nothing of 12 px text on a 2400x1600 page; best searches it in
+    # overlapping tiles (the page splits at x 1136..1264 and y 736..864). The middle line straddles both
+    # splits, so each tile holds only part of it: the parts are one line, read once.
+    lines = [("Invoice number 4711", 180, 140), ("Payment reference LUTRA-2026-0042", 1050, 790),
+             ("Thank you for your order", 1700, 1420)]  # fmt: skip
+    rgb = page(lines, width=2400, height=1600, size=12)
+    body = run_long(app, "ocr", png(rgb), {"quality": "best"}, name="letter.png")
+    assert body["text"] == "\n".join(text for text, _, _ in lines)
+    assert [line["text"] for line in body["lines"]] == [text for text, _, _ in lines]
+    for line, drawn in zip(body["lines"], lines, strict=True):
+        assert_box_around(line["box"], drawn_box(page([drawn], width=2400, height=1600, size=12)))

@@ -48,6 +48,11 @@ TESSERACT_LANGUAGES = {
 }
 TESSERACT_TIMEOUT_S = 300
 SMALL_TEXT_PX = 20  # best: lines lower than this (median) are read again from a 2x enlargement
+# best: the detector misses small text on a big page seen whole (a 2400x1600 page with 10 px text: nothing),
+# so pages with a side longer than TILE_ABOVE_PX are searched in overlapping tiles at full resolution.
+TILE_ABOVE_PX = 1600
+TILE_PX = 1280
+TILE_OVERLAP_PX = 128
 
 
 @dataclass
@@ -223,8 +228,10 @@ def _build(paths: dict[str, Path], sessions: dict[str, Any], best: bool) -> Any:
     return engine
 
 
-def _rapid_pass(engine: Any, rgb: np.ndarray) -> list[Line]:
-    result = engine(rgb)
+def _rapid_pass(engine: Any, bgr: np.ndarray, best: bool, ctx: ToolContext | None = None) -> list[Line]:
+    if best and max(bgr.shape[:2]) > TILE_ABOVE_PX:
+        return _tiled_pass(engine, bgr, ctx)
+    result = engine(bgr)
     if getattr(result, "txts", None) is None or result.boxes is None:
         return []
     lines = []
@@ -234,8 +241,93 @@ def _rapid_pass(engine: Any, rgb: np.ndarray) -> list[Line]:
     return lines
 
 
-def rapid(rgb: np.ndarray, best: bool = False) -> list[Line]:
-    """PP-OCRv6 on an RGB (or grey) array. best: also the direction classifier, and small text is read
+def tiles(length: int) -> list[tuple[int, int]]:
+    """(start, end) of the fewest spans at most TILE_PX long, overlapping by at least TILE_OVERLAP_PX, that
+    cover 0..length."""
+    if length <= TILE_PX:
+        return [(0, length)]
+    count = -(-(length - TILE_OVERLAP_PX) // (TILE_PX - TILE_OVERLAP_PX))
+    size = -(-(length + (count - 1) * TILE_OVERLAP_PX) // count)
+    step = (length - size) / (count - 1)
+    return [(round(i * step), round(i * step) + size) for i in range(count)]
+
+
+def _bounds(points: np.ndarray) -> tuple[float, float, float, float]:
+    return float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max())
+
+
+def _same_line(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Two boxes from neighbouring tiles are one line: one mostly holds the other, or they share a row
+    (heights mostly overlapping) and overlap side by side (a line cut by a tile's edge)."""
+    across = min(a[2], b[2]) - max(a[0], b[0])
+    down = min(a[3], b[3]) - max(a[1], b[1])
+    if across <= 0 or down <= 0:
+        return False
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return across * down >= 0.5 * smaller or down >= 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
+def merge_boxes(found: list[tuple[int, np.ndarray]]) -> list[np.ndarray]:
+    """Boxes (tile number, 4 corners in page pixels) -> one box per line: boxes from different tiles that are
+    the same line become the rectangle around them all; boxes from one tile are never merged (the detector
+    already told them apart)."""
+    import numpy as np
+
+    groups: list[tuple[set[int], tuple[float, float, float, float], np.ndarray]] = []
+    for tile, points in found:
+        seen, bounds = {tile}, _bounds(points)
+        i = 0
+        while i < len(groups):
+            other_seen, other, _ = groups[i]
+            if seen & other_seen or not _same_line(bounds, other):
+                i += 1
+                continue
+            del groups[i]
+            seen |= other_seen
+            x0, y0 = min(bounds[0], other[0]), min(bounds[1], other[1])
+            x1, y1 = max(bounds[2], other[2]), max(bounds[3], other[3])
+            bounds = (x0, y0, x1, y1)
+            points = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+            i = 0  # the bigger box may now meet a group it missed
+        groups.append((seen, bounds, points))
+    return [points for _, _, points in groups]
+
+
+def _tiled_pass(engine: Any, bgr: np.ndarray, ctx: ToolContext | None) -> list[Line]:
+    """Detection tile by tile at full resolution, boxes mapped to the page and merged where tiles overlap,
+    then the direction classifier and the recogniser on crops of the whole page."""
+    import numpy as np
+    from rapidocr.ch_ppocr_det import TextDetector
+
+    height, width = bgr.shape[:2]
+    spans = [(across, down) for down in tiles(height) for across in tiles(width)]
+    found: list[tuple[int, np.ndarray]] = []
+    for number, ((x0, x1), (y0, y1)) in enumerate(spans):
+        if ctx is not None:
+            ctx.check_cancelled()
+            ctx.progress(20 + 50 * number / len(spans), f"Finding text: part {number + 1} of {len(spans)}")
+        result = engine.text_det(np.ascontiguousarray(bgr[y0:y1, x0:x1]))
+        if result.boxes is not None:
+            found += [(number, box + np.array([x0, y0], np.float32)) for box in result.boxes]
+    boxes = merge_boxes(found)
+    if not boxes:
+        return []
+    if ctx is not None:
+        ctx.check_cancelled()
+        ctx.progress(70, f"Reading {len(boxes)} lines")
+    boxes = list(TextDetector.sorted_boxes(np.array(boxes, np.float32)))
+    crops, _ = engine.cls_and_rotate(engine.crop_text_regions(bgr, boxes))
+    rec = engine.recognize_txt(crops)
+    lines = []
+    for points, text, score in zip(boxes, rec.txts, rec.scores, strict=True):
+        if text.strip() and score >= engine.text_score:
+            lines.append(Line(text.strip(), float(score), [[float(x), float(y)] for x, y in points]))
+    return lines
+
+
+def rapid(rgb: np.ndarray, best: bool = False, ctx: ToolContext | None = None) -> list[Line]:
+    """PP-OCRv6 on an RGB (or grey) array. best: also the direction classifier, pages with a side over
+    TILE_ABOVE_PX searched tile by tile (ctx: cancellation and progress per tile), and small text read
     again from a 2x enlargement (kept when the recogniser is surer of it)."""
     import numpy as np
 
@@ -243,7 +335,7 @@ def rapid(rgb: np.ndarray, best: bool = False) -> list[Line]:
         rgb = np.stack([rgb] * 3, axis=-1)
     engine = _engine(best)
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])  # RapidOCR, like OpenCV, takes BGR
-    lines = _rapid_pass(engine, bgr)
+    lines = _rapid_pass(engine, bgr, best, ctx)
     if not best or not lines:
         return lines
     height = statistics.median(line.box[3] for line in lines)
@@ -252,7 +344,7 @@ def rapid(rgb: np.ndarray, best: bool = False) -> list[Line]:
     import cv2
 
     bigger = cv2.resize(bgr, None, fx=2, fy=2, interpolation=cv2.INTER_LANCZOS4)
-    again = [line.scaled(2.0) for line in _rapid_pass(engine, bigger)]
+    again = [line.scaled(2.0) for line in _rapid_pass(engine, bigger, best, ctx)]
     if again and statistics.fmean(ln.confidence for ln in again) >= statistics.fmean(ln.confidence for ln in lines):
         return again
     return lines

@@ -1,7 +1,8 @@
 """OCR / Text Extraction: the text of an image, with each line's box and confidence, and a .txt file.
 
 quality fast: Tesseract; balanced: PaddleOCR's PP-OCRv6 models on ONNX Runtime (RapidOCR); best:
-PP-OCRv6 plus the text-direction classifier, with small text read again from an enlargement.
+PP-OCRv6 plus the text-direction classifier, big pages searched for text in overlapping tiles at full
+resolution, and small text read again from an enlargement.
 enhance: grey, full-range contrast and small images enlarged 2x before reading.
 Korean (ko) is always read by Tesseract: the PP-OCRv6 models have no Hangul.
 """
@@ -79,7 +80,7 @@ def run(ctx: ToolContext, settings: OcrSettings) -> ToolResult:
     if engine == "tesseract":
         lines = ocr.tesseract(ctx, image, language)
     else:
-        lines = ocr.rapid(image.numpy(), best=settings.quality == "best")
+        lines = ocr.rapid(image.numpy(), best=settings.quality == "best", ctx=ctx)
     if factor != 1.0:
         lines = [line.scaled(factor) for line in lines]
     text = ocr.full_text(lines)
