@@ -138,7 +138,7 @@ async def install_feature(
         raise Conflict(f"{bundle.name} is already being installed", code="INSTALL_IN_PROGRESS")
     service = job_service(request)
     job_id = service.new_id()
-    total = await run_in_threadpool(install.download_total, bundle, only)
+    total = await run_in_threadpool(bundle.download_size, only)
     _installing.add(bundle.id)
     try:
         await service.create(job_id, actor.user_id, "feature", None, {"bundleId": bundle.id, "models": only}, 0)

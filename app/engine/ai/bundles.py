@@ -134,9 +134,13 @@ class Bundle:
     def installed(self) -> bool:
         return not self.missing_python() and all(get_model(m).present() for m in self.required)
 
-    def download_size(self) -> int:
-        """Bytes an install would fetch (what is missing of its downloadable models)."""
-        return sum(m.size for m in self.models() if m.downloadable and not m.present())
+    def missing_downloads(self, only: list[str] | None = None) -> list[Model]:
+        """The downloadable models an install would fetch (all of them, or those named in `only`)."""
+        return [m for m in self.models() if m.downloadable and not m.present() and (only is None or m.id in only)]
+
+    def download_size(self, only: list[str] | None = None) -> int:
+        """Bytes an install would fetch."""
+        return sum(m.size for m in self.missing_downloads(only))
 
     def disk_usage(self) -> int:
         return sum(m.disk_usage() for m in self.models())
@@ -171,9 +175,6 @@ class Bundle:
         }
 
 
-_NO_BUNDLE = Bundle("", "", "", (), ())
-
-
 def models_dir() -> Path:
     """MODELS_DIR, or DATA_DIR/models (worker processes read the same settings as the server)."""
     from app.config import get_settings
@@ -193,12 +194,9 @@ def package_root(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def importable(module: str) -> bool:
-    return package_root(module) is not None or _plain_module(module)
-
-
 @cache
-def _plain_module(module: str) -> bool:
+def importable(module: str) -> bool:
+    """Whether a module can be imported, found without importing it."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
@@ -294,5 +292,9 @@ def model_path(model_id: str, bundle_id: str | None = None) -> Path:
 
 
 def model_present(model_id: str) -> bool:
+    """Whether a model can run here: its files are present and its bundle's packages importable."""
     model = find_model(model_id)
-    return model is not None and model.present() and not (get_bundle(model.bundle) or _NO_BUNDLE).missing_python()
+    if model is None:
+        return False
+    bundle = get_bundle(model.bundle)  # every model's bundle exists: the manifest loader checks it
+    return bundle is not None and not bundle.missing_python() and model.present()

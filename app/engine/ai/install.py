@@ -170,10 +170,9 @@ def install_bundle(
 ) -> list[str]:
     """Downloads every missing downloadable model of the bundle (or those named); returns their ids."""
     report = progress or (lambda done, msg: None)
-    wanted = [m for m in bundle.models() if m.downloadable and not m.present() and (only is None or m.id in only)]
     done = 0
     installed = []
-    for model in wanted:
+    for model in bundle.missing_downloads(only):
         for file in model.files:
             download_file(model, file, mirror, done, report, cancelled)
             done += file.size
@@ -196,9 +195,3 @@ def uninstall_bundle(bundle: Bundle) -> int:
     if bundle_root.is_dir() and not any(bundle_root.iterdir()):
         bundle_root.rmdir()
     return freed
-
-
-def download_total(bundle: Bundle, only: list[str] | None = None) -> int:
-    return sum(
-        m.size for m in bundle.models() if m.downloadable and not m.present() and (only is None or m.id in only)
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,17 +162,3 @@ def detect_silences(
     # A silence running to the end of the file has a start and no end.
     ends += [duration] * (len(starts) - len(ends))
     return [(max(0.0, s), e) for s, e in zip(starts, ends, strict=False)]
-
-
-# -- packing ------------------------------------------------------------------------
-
-
-def zip_outputs(ctx: ToolContext, files: list[Path], name: str) -> Path:
-    """Packs several outputs into one ZIP (stored: media is already compressed) and removes them."""
-    archive = ctx.output_path(name)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as z:
-        for path in files:
-            z.write(path, arcname=path.name)
-    for path in files:
-        path.unlink(missing_ok=True)
-    return archive

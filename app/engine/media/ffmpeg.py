@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from app.engine.media.process import wait_or_stop
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
 
 log = logging.getLogger("lutra.ffmpeg")
@@ -391,15 +392,7 @@ def run(
                     ctx.progress(lo + (hi - lo) * min(1.0, max(0.0, seconds / duration)), message)
             elif proc.poll() is not None:
                 break
-        while True:
-            try:
-                code = proc.wait(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                if ctx is not None and ctx.cancelled():
-                    raise Cancelled() from None
-                if time.monotonic() > deadline:
-                    raise ToolFailure(f"took longer than the {int(limit)} s time limit") from None
+        code = wait_or_stop(proc, ctx, deadline, f"took longer than the {int(limit)} s time limit")
     except BaseException:
         proc.kill()
         proc.wait()

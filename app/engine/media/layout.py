@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pyvips
 
 from app.engine.media import vips
-from app.engine.tool import ToolFailure
+from app.engine.tool import ToolContext, ToolFailure
 
 # Pillow is imported inside the functions that draw, so the server process (which imports every
 # tool module for its settings model) never loads it; only worker processes running a tool do.
@@ -355,6 +355,14 @@ def write_zip(path: Path, files: Sequence[tuple[str, bytes | Path]]) -> Path:
             else:
                 archive.writestr(name, content)
     return path
+
+
+def zip_outputs(ctx: ToolContext, files: list[Path], name: str) -> Path:
+    """Packs a tool's several outputs into one ZIP (stored: media is already compressed) and removes them."""
+    archive = write_zip(ctx.output_path(name), [(path.name, path) for path in files])
+    for path in files:
+        path.unlink(missing_ok=True)
+    return archive
 
 
 # --- untrusted SVG -------------------------------------------------------------------------------

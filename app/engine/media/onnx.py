@@ -104,10 +104,6 @@ class SessionCache:
             log.info("dropped idle %s %s", self.label, Path(key).name)
         return stale
 
-    def clear(self) -> None:
-        with self._lock:
-            self._sessions.clear()
-
     def _start_sweeper(self) -> None:
         if self._sweeper is not None and self._sweeper.is_alive():
             return
@@ -153,8 +149,3 @@ def cache() -> SessionCache:
 def session(path: Path) -> Any:
     """The cached InferenceSession for a model file, loading it on first use."""
     return cache().get(path)
-
-
-def run(path: Path, feeds: dict[str, Any], outputs: list[str] | None = None) -> list[Any]:
-    """One inference: the model's session (cached) run on the given inputs."""
-    return session(path).run(outputs, feeds)

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -288,17 +287,6 @@ def save_pdf(
             encryption=encryption if encryption is not None else False,
         )
     return path
-
-
-def zip_outputs(ctx: ToolContext, files: list[Path], name: str) -> Path:
-    """Packs several outputs into one ZIP (stored: PDFs and images are already compressed)."""
-    archive = ctx.output_path(name)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as z:
-        for path in files:
-            z.write(path, arcname=path.name)
-    for path in files:
-        path.unlink(missing_ok=True)
-    return archive
 
 
 def visible_box(page: pikepdf.Page) -> tuple[float, float, float, float]:

@@ -35,6 +35,19 @@ def kill_group(proc: subprocess.Popen[bytes], *, wait: bool = True) -> None:
         proc.wait()
 
 
+def wait_or_stop(proc: subprocess.Popen[bytes], ctx: ToolContext | None, deadline: float, late: str) -> int:
+    """Waits for a program's exit code, checking ten times a second for a cancel (raises Cancelled) and
+    for the deadline (raises ToolFailure(late)); the caller kills the program on either."""
+    while True:
+        try:
+            return proc.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            if ctx is not None and ctx.cancelled():
+                raise Cancelled() from None
+            if time.monotonic() > deadline:
+                raise ToolFailure(late) from None
+
+
 def run_program(
     cmd: Sequence[str],
     ctx: ToolContext | None,
@@ -59,15 +72,7 @@ def run_program(
         )  # fmt: skip
         deadline = time.monotonic() + timeout_s
         try:
-            while True:
-                try:
-                    code = proc.wait(timeout=0.1)
-                    break
-                except subprocess.TimeoutExpired:
-                    if ctx is not None and ctx.cancelled():
-                        raise Cancelled() from None
-                    if time.monotonic() > deadline:
-                        raise ToolFailure(f"{what} took longer than the {int(timeout_s)} s time limit") from None
+            code = wait_or_stop(proc, ctx, deadline, f"{what} took longer than the {int(timeout_s)} s time limit")
         except BaseException:
             kill_group(proc)
             raise

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import ffmpeg
-from app.engine.media.audio import AUDIO_INPUTS, DEFAULT_KBPS, detect_silences, zip_outputs
+from app.engine.media.audio import AUDIO_INPUTS, DEFAULT_KBPS, detect_silences
+from app.engine.media.layout import zip_outputs
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
 
 MAX_PARTS = 200

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pyvips
 from pydantic import Field, field_validator
 
-from app.engine.media import pdf
+from app.engine.media import layout, pdf
 from app.engine.tool import (
     InputRejected,
     Inputs,
@@ -116,7 +116,7 @@ def run(ctx: ToolContext, settings: PdfToImageSettings) -> ToolResult:
     data = {"pages": len(files), "pageCount": count, "format": ext, "dpi": settings.dpi}
     if len(files) == 1:
         return ToolResult(files, data)
-    return ToolResult([pdf.zip_outputs(ctx, files, f"{src.stem}_images.zip")], data)
+    return ToolResult([layout.zip_outputs(ctx, files, f"{src.stem}_images.zip")], data)
 
 
 @action("pdf-to-image", "info", summary="Page count and page sizes of a PDF")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.engine.media import pdf
+from app.engine.media import layout, pdf
 from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
 
 
@@ -67,5 +67,5 @@ def run(ctx: ToolContext, settings: SplitPdfSettings) -> ToolResult:
             ctx.progress(90 * n / len(groups), "Splitting")
     if len(files) == 1:
         return ToolResult(files, {"parts": 1, "files": parts})
-    archive = pdf.zip_outputs(ctx, files, f"{src.stem}_split.zip")
+    archive = layout.zip_outputs(ctx, files, f"{src.stem}_split.zip")
     return ToolResult([archive], {"parts": len(files), "files": parts})

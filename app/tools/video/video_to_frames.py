@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from app.engine.media import ffmpeg
-from app.engine.media.audio import zip_outputs
+from app.engine.media.layout import zip_outputs
 from app.engine.media.video import VIDEO_INPUTS
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
 
