@@ -1,5 +1,6 @@
 """ORM classes. Importing this package registers every table on Base.metadata."""
 
+from app.models.automations import Automation, AutomationRun
 from app.models.base import Base
 from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadSession
 from app.models.identity import ApiKey, Role, Team, User, UserSession
@@ -9,6 +10,8 @@ from app.models.system import AuditEntry, Setting
 __all__ = [
     "ApiKey",
     "AuditEntry",
+    "Automation",
+    "AutomationRun",
     "Base",
     "IdempotencyRecord",
     "Job",
