@@ -28,6 +28,7 @@ UI_PATHS = (
     "/change-password",
     "/tools/{section}/{tool_id}",
     "/pipelines",
+    "/automations",
     "/files",
     "/files/{file_id}",
     "/settings",

@@ -3,6 +3,7 @@
 
 import { api, onAuthProblem } from './api.js';
 import { clear, errorMessage, h } from './dom.js';
+import * as automations from './pages/automations.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
@@ -19,6 +20,7 @@ const ROUTES = [
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
+  { pattern: /^\/automations$/, page: automations, permission: 'automations:manage', nav: 'automations' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },
   { pattern: /^\/files\/([^/]+)$/, page: files.detail, keys: ['fileId'], permission: 'files:own', nav: 'files' },
   { pattern: /^\/settings(?:\/([^/]+))?$/, page: settings, keys: ['tab'], nav: 'settings' },
@@ -62,6 +64,7 @@ function drawNav(active) {
     ['tools', '/', 'Tools', true],
     ['pipelines', '/pipelines', 'Pipelines', state.can('pipelines:own')],
     ['files', '/files', 'Files', state.can('files:own')],
+    ['automations', '/automations', 'Automations', state.can('automations:manage')],
     ['settings', '/settings', 'Settings', true],
   ];
   clear(
