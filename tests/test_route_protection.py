@@ -38,6 +38,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/change-password"),
     ("GET", "/tools/{section}/{tool_id}"),
     ("GET", "/pipelines"),
+    ("GET", "/automations"),
     ("GET", "/files"),
     ("GET", "/files/{file_id}"),
     ("GET", "/settings"),
