@@ -37,6 +37,7 @@ from app.jobs.tool_routes import router as tools_router
 from app.memes.routes import router as memes_router
 from app.migrate import upgrade
 from app.pipelines.routes import router as pipelines_router
+from app.preferences.routes import router as preferences_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
@@ -159,6 +160,7 @@ def create_app() -> FastAPI:
         usage_router,
         pipelines_router,
         automations_router,
+        preferences_router,
         features_router,
         memes_router,
         docs_router,

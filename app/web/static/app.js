@@ -10,6 +10,7 @@ import * as login from './pages/login.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
+import { applyStoredTheme, ensurePreferences, forgetPreferences } from './prefs.js';
 import { releasePreviews } from './results.js';
 import { forgetCatalog, loadSession, state } from './state.js';
 
@@ -95,6 +96,7 @@ function logoutButton() {
         await api.post('/api/auth/logout').catch(() => null);
         state.user = null;
         forgetCatalog();
+        forgetPreferences();
         navigate('/login', { replace: true });
       },
     },
@@ -124,6 +126,7 @@ async function render() {
     navigate('/change-password', { replace: true });
     return;
   }
+  await ensurePreferences(state.user);
   drawNav(route.nav);
   if (route.permission && !state.can(route.permission)) {
     clear(main, h('h1', {}, 'Not allowed'), errorMessage(`Your role does not include ${route.permission}.`));
@@ -178,6 +181,7 @@ onAuthProblem((kind) => {
 });
 
 async function start() {
+  applyStoredTheme();
   try {
     await loadSession();
   } catch (err) {
@@ -186,5 +190,8 @@ async function start() {
   }
   await render();
 }
+
+// Installable, with the app shell cached; the worker never caches the API or user files (sw.js).
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => null);
 
 start();
