@@ -195,6 +195,7 @@ def file_out(row: LibraryFile) -> dict[str, Any]:
         "id": row.id,
         "originalName": row.original_name,
         "mimeType": row.mime_type,
+        "kind": row.kind,
         "size": row.size,
         "width": row.width,
         "height": row.height,
@@ -221,9 +222,16 @@ def _latest_versions(principal: Principal) -> Select[tuple[LibraryFile]]:
 
 
 def list_latest(
-    db: Session, principal: Principal, search: str | None, limit: int, offset: int
+    db: Session,
+    principal: Principal,
+    search: str | None,
+    limit: int,
+    offset: int,
+    kinds: list[str] | None = None,
 ) -> tuple[list[LibraryFile], int]:
     query = _latest_versions(principal)
+    if kinds:
+        query = query.where(LibraryFile.kind.in_(kinds))
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(LibraryFile.original_name.ilike(f"%{escaped}%", escape="\\"))

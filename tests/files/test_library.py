@@ -15,7 +15,20 @@ from tests.assertions import assert_error
 from tests.engine.helpers import jpeg, png
 from tests.files.helpers import upload, user_client
 
-FIELDS = {"id", "originalName", "mimeType", "size", "width", "height", "version", "parentId", "toolChain", "createdAt"}
+# The seed's fields, plus `kind` (the detected content type, which the UI's pickers filter on).
+FIELDS = {
+    "id",
+    "originalName",
+    "mimeType",
+    "kind",
+    "size",
+    "width",
+    "height",
+    "version",
+    "parentId",
+    "toolChain",
+    "createdAt",
+}
 
 
 def test_upload_list_show_download(tools_client: TestClient) -> None:
