@@ -159,6 +159,10 @@ def add_file(
     info = describe(source, declared_type)
     file_id = str(uuid.uuid4())
     display = (original_name or "file")[:255]
+    if parent is not None:
+        # A version keeps its file's name ("photo.jpg" stays "photo", not "photo_resized"); only the
+        # extension follows the new content (a conversion to WebP gives "photo.webp").
+        display = (Path(parent.original_name).stem + Path(display).suffix)[:255]
     key = f"{owner}/{file_id}/{sanitize_filename(display)}"
     if parent is not None:
         chain_id = parent.chain_id
