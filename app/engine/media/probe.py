@@ -78,7 +78,11 @@ def check_media(path: Path, kind: str, accepted: tuple[str, ...] = ()) -> None:
 
 def check_input(path: Path, kind: str, max_megapixels: int, accepted: tuple[str, ...] = ()) -> None:
     """`accepted` is the tool's Inputs.kinds, so media checks know whether it needs pictures or sound."""
-    if kind in IMAGE_KINDS:
+    if kind in IMAGE_KINDS or kind == "psd":
         check_image(path, kind, max_megapixels)
+    elif kind == "eps":
+        from app.engine.media import eps
+
+        eps.check(path, max_megapixels)
     elif kind in VIDEO_KINDS or kind in AUDIO_KINDS or kind in SUBTITLE_KINDS:
         check_media(path, kind, accepted)

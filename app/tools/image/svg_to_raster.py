@@ -14,7 +14,7 @@ import pyvips
 from pydantic import Field
 
 from app.engine.media import layout, vips
-from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.tool import InputRejected, Inputs, Produces, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 FORMAT_NAMES = {
     "png": "png",
@@ -68,6 +68,8 @@ def _render(data: bytes, dpi: float, scale: float) -> pyvips.Image:
     settings=SvgToRasterSettings,
     inputs=Inputs(kinds=("svg",)),
     formats=("svg",),
+    # Preferred over `convert` for SVG: it renders at the document's own size, not a default density.
+    produces=tuple(Produces(kind, {"format": kind}, preference=5) for kind in FORMAT_NAMES),
 )
 def run(ctx: ToolContext, settings: SvgToRasterSettings) -> ToolResult:
     source = ctx.input
