@@ -17,6 +17,7 @@ from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
 from app.config import Settings, get_settings
+from app.convert.routes import router as convert_router
 from app.db import dispose_engine, init_engine, session_scope
 from app.docs import mount_docs_assets
 from app.docs import router as docs_router
@@ -153,6 +154,7 @@ def create_app() -> FastAPI:
         uploads_router,
         usage_router,
         pipelines_router,
+        convert_router,
         features_router,
         memes_router,
         docs_router,
