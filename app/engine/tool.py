@@ -222,6 +222,11 @@ class Tool:
             "formats": list(self.formats),
             "feature": self.feature,
             "category": self.category,
+            # What it converts into (for any-to-any conversion): format, the settings that make it, from which inputs.
+            "produces": [
+                {"format": p.to, "settings": dict(p.settings), "from": list(p.from_kinds) or None}
+                for p in self.produces
+            ],
             "inputs": {
                 "kinds": list(self.inputs.kinds),
                 "minFiles": self.inputs.min_files,

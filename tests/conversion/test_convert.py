@@ -3,7 +3,9 @@ pipeline and names the route; the results are checked for what they really are."
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -106,6 +108,10 @@ def test_routes_and_formats(av: TestClient) -> None:
     assert av.get("/api/v1/convert/routes", params={"from": "heic"}).json() == r.json()
     one = av.get("/api/v1/convert/routes", params={"from": "mkv", "to": "gif"}).json()
     assert [x["toolIds"] for x in one["routes"]] == [["video-to-gif"]]
+    # The graph is what the catalog says the tools produce.
+    tools = {t["id"]: t for t in av.get("/api/v1/tools").json()["tools"]}
+    assert {"format": "csv", "settings": {}, "from": ["json"]} in tools["csv-json"]["produces"]
+    assert {"format": "jpeg", "settings": {"format": "jpg"}, "from": None} in tools["convert"]["produces"]
     formats = av.get("/api/v1/convert/formats").json()
     assert formats["maxSteps"] == 4
     assert "pdf" in formats["matrix"]["docx"] and "json" in formats["matrix"]["xlsx"]
@@ -152,3 +158,16 @@ def test_intermediate_files_meet_the_upload_limits(tmp_path: Path, samples: Samp
     assert outcome.status == "failed" and outcome.http_status == 413
     assert outcome.error.startswith("Step 1 (convert): its output")
     assert run_job(spec((1024 * 1024, 100)), lambda *_: None, lambda: False).status == "completed"
+
+
+def test_several_pages_come_back_as_one_zip(av: TestClient, tmp_path: Path) -> None:
+    from tests.tools.pdf.helpers import text_pdf
+
+    body = finish(av, convert(av, "two.pdf", text_pdf(2), "png"))
+    assert body["route"]["toolIds"] == ["pdf-to-image"]
+    with zipfile.ZipFile(io.BytesIO(download(av, body))) as z:
+        pages = [z.read(n) for n in sorted(z.namelist())]
+    assert len(pages) == 2 and all(real_kind(p, tmp_path) == "png" for p in pages)
+    # A step that may give several files only ends a route: PDF to AVIF would need one after it.
+    r = av.get("/api/v1/convert/routes", params={"from": "pdf", "to": "avif"})
+    assert r.status_code == 422 and r.json()["code"] == "NO_ROUTE"
