@@ -125,3 +125,40 @@ def test_preset_batch_and_pipeline_step(av: TestClient, samples: Samples, tmp_pa
     assert r.status_code == 200, r.text
     assert [s["toolId"] for s in r.json()["steps"]] == ["jpg-to-png", "png-to-pdf"]
     assert real_kind(download(av, r.json()), tmp_path) == "pdf"
+
+
+def test_excel_presets_take_legacy_xls_too(av: TestClient, samples: Samples, tmp_path: Path) -> None:
+    name, data = samples.get("xls")
+    assert data.startswith(b"\xd0\xcf\x11\xe0")
+    body = finish(av, _post(av, _by_id("excel-to-csv"), name, data))
+    result = download(av, body)
+    assert real_kind(result, tmp_path) == "csv"
+    assert "Lyon,522" in result.decode()
+
+
+EPS_HEAD = b"%!PS-Adobe-3.0 EPSF-3.0\n"
+
+
+@pytest.mark.parametrize(
+    ("eps", "status", "code"),
+    [
+        (EPS_HEAD + b"%%EndComments\n0 0 moveto\n", 415, "UNSUPPORTED_MEDIA_TYPE"),  # no bounding box
+        (EPS_HEAD + b"%%BoundingBox: 0 0 9000000 9000000\n", 400, "IMAGE_TOO_LARGE"),
+        (EPS_HEAD + b"%%BoundingBox: 0 0 0 0\n", 400, "INVALID_INPUT"),
+    ],
+    ids=["no-bbox", "huge", "empty"],
+)
+def test_bad_eps_is_refused_before_running(av: TestClient, eps: bytes, status: int, code: str) -> None:
+    r = _post(av, _by_id("eps-to-png"), "art.eps", eps)
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code
+
+
+def test_eps_cannot_read_server_files(av: TestClient) -> None:
+    # -dSAFER: PostScript in an upload can't open files; the job fails with a short message.
+    draw = b"%%BoundingBox: 0 0 20 20\n0 0 moveto 10 10 lineto stroke\n"
+    assert _post(av, _by_id("eps-to-png"), "art.eps", EPS_HEAD + draw).status_code == 200
+    body = EPS_HEAD + draw + b"(/etc/passwd) (r) file 100 string readstring pop pop\n"
+    r = _post(av, _by_id("eps-to-png"), "art.eps", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "Processing failed: Ghostscript could not read this EPS file"
