@@ -45,7 +45,7 @@ INPUT_TYPES: dict[str, InputType] = {
     "tiff": InputType("TIFF", ("tiff",), ("tif", "tiff")),
     "psd": InputType("PSD", ("psd",), ("psd",)),
     "eps": InputType("EPS", ("eps",), ("eps",)),
-    "svg": InputType("SVG", ("svg",), ("svg",)),
+    "svg": InputType("SVG", ("svg", "svgz"), ("svg", "svgz")),
     "pdf": InputType("PDF", ("pdf",), ("pdf",)),
     "mp4": InputType("MP4", ("mp4",), ("mp4",)),
     "mov": InputType("MOV", ("mov",), ("mov",)),

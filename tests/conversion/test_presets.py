@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 import pikepdf
 import pytest
+import pyvips
 from fastapi.testclient import TestClient
 
 from app.tools.conversion_presets import INPUT_TYPES, PRESETS, Preset
@@ -162,3 +163,20 @@ def test_eps_cannot_read_server_files(av: TestClient) -> None:
     r = _post(av, _by_id("eps-to-png"), "art.eps", body)
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "Processing failed: Ghostscript could not read this EPS file"
+
+
+def test_svg_presets_take_compressed_svgz(av: TestClient, samples: Samples, tmp_path: Path) -> None:
+    import gzip
+
+    _, svg = samples.get("svg")
+    body = finish(av, _post(av, _by_id("svg-to-png"), "drawing.svgz", gzip.compress(svg)))
+    image = pyvips.Image.new_from_buffer(download(av, body), "")
+    assert (image.width, image.height) == (48, 32)
+    assert image.getpoint(5, 5)[0] > 200 and image.getpoint(40, 5)[2] > 200  # red left, blue right
+    # Compressed or not, an SVG that points outside itself is refused; so is a bomb past 20 MB.
+    outside = svg.replace(b"<rect", b'<image href="file:///etc/passwd"/><rect', 1)
+    r = _post(av, _by_id("svg-to-png"), "drawing.svgz", gzip.compress(outside))
+    assert r.status_code == 415 and r.json()["code"] == "UNSAFE_INPUT"
+    bomb = gzip.compress(svg[:-6] + b" " * 25_000_000 + b"</svg>")
+    r = _post(av, _by_id("svg-to-png"), "bomb.svgz", bomb)
+    assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE", r.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 HEAD_BYTES = 4096
@@ -133,6 +134,8 @@ def sniff_bytes(head: bytes) -> str | None:
         return "eps"
     if head.startswith(_OLE2):
         return "ole2"  # told apart by its streams in sniff_file
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"  # a compressed SVG (svgz) is told apart in sniff_file
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "zip"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
@@ -273,6 +276,26 @@ def _ole2_kind(path: Path) -> str | None:
     return next((kind for name, kind in _OLE_STREAMS if name in data), None)
 
 
+def svgz_text(path: Path, limit: int) -> bytes:
+    """The SVG inside a gzip file, at most `limit` bytes (a small .svgz may unpack to gigabytes)."""
+    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    with path.open("rb") as f:
+        while len(out) <= limit and (chunk := f.read(64 * 1024)):
+            out += unpack.decompress(chunk, limit + 1 - len(out))
+            while unpack.unconsumed_tail and len(out) <= limit:
+                out += unpack.decompress(unpack.unconsumed_tail, limit + 1 - len(out))
+    return bytes(out)
+
+
+def _gzip_kind(path: Path) -> str | None:
+    try:
+        head = svgz_text(path, HEAD_BYTES)
+    except (OSError, EOFError, ValueError, zlib.error):
+        return None
+    return "svgz" if sniff_bytes(head) == "svg" else None
+
+
 def sniff_file(path: Path) -> str | None:
     with path.open("rb") as f:
         kind = sniff_bytes(f.read(HEAD_BYTES))
@@ -280,6 +303,8 @@ def sniff_file(path: Path) -> str | None:
         return _zip_kind(path)
     if kind == "ole2":
         return _ole2_kind(path)
+    if kind == "gzip":
+        return _gzip_kind(path)
     return kind
 
 
