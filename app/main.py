@@ -19,6 +19,7 @@ from app.auth.routes import router as auth_router
 from app.automations.routes import router as automations_router
 from app.automations.watcher import AutomationManager
 from app.config import Settings, get_settings
+from app.convert.routes import router as convert_router
 from app.db import dispose_engine, init_engine, session_scope
 from app.docs import mount_docs_assets
 from app.docs import router as docs_router
@@ -159,6 +160,7 @@ def create_app() -> FastAPI:
         uploads_router,
         usage_router,
         pipelines_router,
+        convert_router,
         automations_router,
         preferences_router,
         features_router,

@@ -37,6 +37,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/login"),
     ("GET", "/change-password"),
     ("GET", "/tools/{section}/{tool_id}"),
+    ("GET", "/convert"),
     ("GET", "/pipelines"),
     ("GET", "/automations"),
     # The service worker script: the app shell's file list, no data (app/web/sw.js).

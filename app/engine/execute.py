@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from app.engine import registry
 from app.engine.ai.bundles import FeatureNotInstalled
+from app.engine.media.probe import check_input
 from app.engine.media.sniff import accepts, sniff_file
 from app.engine.spec import InputRef, JobSpec, Outcome, StepReport
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
@@ -30,6 +31,21 @@ def _step_inputs(outputs: list[Path], previous: list[InputFile]) -> list[InputFi
         name = previous[min(i, len(previous) - 1)].stem + out.suffix if previous else out.name
         files.append(InputFile(path=out, name=name, kind=kind, size=out.stat().st_size))
     return files
+
+
+def _over_limits(files: list[InputFile], limits: tuple[int, int], kinds: tuple[str, ...]) -> InputRejected | None:
+    """Why an intermediate file breaks the limits an upload would meet (size, pixels, duration), or None."""
+    max_bytes, max_megapixels = limits
+    for file in files:
+        if max_bytes and file.size > max_bytes:
+            return InputRejected(
+                f"its output ({file.size / 1e6:.1f} MB) is over the upload size limit", 413, "PAYLOAD_TOO_LARGE"
+            )
+        try:
+            check_input(file.path, file.kind, max_megapixels, kinds)
+        except InputRejected as exc:
+            return exc
+    return None
 
 
 def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
@@ -107,6 +123,12 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
             if not outputs:
                 return Outcome("failed", error=prefix + "produced no file for the next step", code="PROCESSING_FAILED")
             inputs = _step_inputs(outputs, inputs)
+            if spec.step_limits is not None:
+                following = registry.get(spec.steps[index + 1].tool_id)
+                problem = _over_limits(inputs, spec.step_limits, following.inputs.kinds if following else ())
+                if problem is not None:
+                    error = prefix + problem.message
+                    return Outcome("failed", error=error, http_status=problem.status, code=problem.code)
     if n > 1:
         # Intermediate step folders are not results; only the last step's files stay.
         for index in range(n - 1):

@@ -7,12 +7,16 @@ import inspect
 import os
 import pkgutil
 import re
+from collections.abc import Callable
 
 from app.engine.tool import SECTIONS, Action, Tool, ToolSettings
 
 _TOOLS: dict[str, Tool] = {}
 _ACTIONS: dict[tuple[str, str], Action] = {}
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Registrations that build on other tools (conversion presets): run once, after the whole catalog loaded.
+_AFTER_LOAD: list[Callable[[], None]] = []
+_after_load_done: set[Callable[[], None]] = set()
 
 
 class RegistryError(Exception):
@@ -60,6 +64,12 @@ def actions_of(tool_id: str) -> list[Action]:
     return [a for (t, _), a in sorted(_ACTIONS.items()) if t == tool_id]
 
 
+def after_load(hook: Callable[[], None]) -> Callable[[], None]:
+    """Runs `hook` once every tool module is imported (tools derived from others need them first)."""
+    _AFTER_LOAD.append(hook)
+    return hook
+
+
 def load_all() -> dict[str, Tool]:
     """Imports every module under app.tools, then any in TOOL_MODULES (comma-separated), idempotently.
 
@@ -75,6 +85,10 @@ def load_all() -> dict[str, Tool]:
     extra = [m.strip() for m in os.environ.get("TOOL_MODULES", "").split(",") if m.strip()]
     for name in extra:
         importlib.import_module(name)
+    for hook in _AFTER_LOAD:
+        if hook not in _after_load_done:
+            _after_load_done.add(hook)
+            hook()
     _active_extra = frozenset(extra)
     return {t.id: t for t in _TOOLS.values() if _active(t)}
 

@@ -32,6 +32,8 @@ class JobSpec:
     workdir: str
     extra: dict[str, InputRef] = field(default_factory=dict)
     timeout_s: float = 600.0
+    # Upload limits (bytes, megapixels) every intermediate file of a chain must meet as well (None: unchecked).
+    step_limits: tuple[int, int] | None = None
 
 
 @dataclass

@@ -171,6 +171,20 @@ Validator = Callable[[InputFile], None]
 
 
 @dataclass(frozen=True)
+class Produces:
+    """A format a tool converts into, for any-to-any conversion (app/convert): the output's content
+    kind (sniff.py names), the settings that make it, and which input kinds it applies to (empty: all
+    the tool takes). `several` marks outputs that may be many files (pages), so only a last step.
+    `preference` breaks ties between equally short routes: lower wins."""
+
+    to: str
+    settings: dict[str, Any] = field(default_factory=dict, hash=False)
+    from_kinds: tuple[str, ...] = ()
+    several: bool = False
+    preference: int = 50
+
+
+@dataclass(frozen=True)
 class Tool:
     id: str
     section: str
@@ -190,6 +204,10 @@ class Tool:
     # Checks the validated settings against what is installed before a job is accepted (a setting may
     # choose a model, e.g. a language); raises FeatureNotInstalled, so the request answers 501 at once.
     preflight: Callable[[Any], None] | None = None
+    # What the tool converts into (see Produces); the any-to-any converter chains these.
+    produces: tuple[Produces, ...] = ()
+    # The catalog group a client shows the tool under (the seed's headings, e.g. "Format & Conversion").
+    category: str | None = None
 
     @property
     def path(self) -> str:
@@ -205,6 +223,12 @@ class Tool:
             "experimental": self.experimental,
             "formats": list(self.formats),
             "feature": self.feature,
+            "category": self.category,
+            # What it converts into (for any-to-any conversion): format, the settings that make it, from which inputs.
+            "produces": [
+                {"format": p.to, "settings": dict(p.settings), "from": list(p.from_kinds) or None}
+                for p in self.produces
+            ],
             "inputs": {
                 "kinds": list(self.inputs.kinds),
                 # The same, groups expanded to the detected kinds (library files carry theirs as `kind`).
@@ -241,6 +265,8 @@ def tool(
     feature: str | None = None,
     models: tuple[str, ...] = (),
     preflight: Callable[[Any], None] | None = None,
+    produces: tuple[Produces, ...] = (),
+    category: str | None = None,
 ) -> Callable[[RunFunction], RunFunction]:
     """Declares and registers a tool; decorate the module's run function with it."""
 
@@ -263,6 +289,8 @@ def tool(
                 feature=feature,
                 models=models,
                 preflight=preflight,
+                produces=produces,
+                category=category,
             )
         )
         return run

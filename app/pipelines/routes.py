@@ -117,17 +117,37 @@ async def execute(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
     job_id = service.new_id()
     steps, tools, checked = await receive_pipeline(request, service, job_id, batch=False)
+    return await run_steps(service, principal, job_id, steps, tools, checked)
+
+
+async def run_steps(
+    service: JobService,
+    principal: Principal,
+    job_id: str,
+    steps: list[Step],
+    tools: list[Tool],
+    checked: CheckedInputs,
+    *,
+    answer: dict[str, Any] | None = None,
+    step_limits: tuple[int, int] | None = None,
+) -> Any:
+    """Runs checked steps on a received upload as one job: 200 with the result, or 202 when a step is long.
+
+    `answer` adds fields to both answers (and the job's record); `step_limits` holds every intermediate
+    file to the upload limits (bytes, megapixels)."""
+    answer = answer or {}
     await service.create(
-        job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps)}, checked.total_bytes
+        job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps), **answer}, checked.total_bytes
     )
     timeout = sum(t.timeout_s or service.settings.job_timeout_s for t in tools)
     spec = service.spec(job_id, steps, checked, timeout)
+    spec.step_limits = step_limits
 
     async def run() -> dict[str, Any]:
         outcome = await service.run_spec(spec)
         reports = [{"step": r.step, "toolId": r.tool_id, "size": r.size} for r in outcome.steps]
         body = await service.finish(
-            job_id, outcome, checked.total_bytes, extra={"stepsCompleted": len(reports), "steps": reports}
+            job_id, outcome, checked.total_bytes, extra={"stepsCompleted": len(reports), "steps": reports, **answer}
         )
         if body is None:
             raise outcome_error(outcome)
@@ -135,7 +155,7 @@ async def execute(request: Request, principal: ToolUser) -> Any:
 
     if any(t.long for t in tools):
         service.run_in_background(quietly(run()))
-        return JSONResponse({"jobId": job_id, "async": True}, status_code=202)
+        return JSONResponse({"jobId": job_id, "async": True, **answer}, status_code=202)
     return await run()
 
 

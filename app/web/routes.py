@@ -33,6 +33,7 @@ UI_PATHS = (
     "/login",
     "/change-password",
     "/tools/{section}/{tool_id}",
+    "/convert",
     "/pipelines",
     "/automations",
     "/files",

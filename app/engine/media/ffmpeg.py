@@ -52,6 +52,7 @@ DEMUXERS: dict[str, str] = {
     "wav": "wav",
     "ogg": "ogg",
     "flac": "flac",
+    "aac": "aac",
     "gif": "gif",
     "png": "png_pipe",
     "jpeg": "jpeg_pipe",
@@ -526,7 +527,7 @@ def vp9(quality: Quality | int = "balanced") -> VideoCodec:
 
 
 VideoFormat = Literal["mp4", "mov", "webm"]
-MUXERS: dict[str, str] = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska"}
+MUXERS: dict[str, str] = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska", "avi": "avi"}
 
 
 def video_format_for(kind: str) -> VideoFormat:
@@ -539,6 +540,8 @@ def video_codec(fmt: str, quality: Quality | int = "balanced") -> VideoCodec:
 
 
 def audio_codec_for_video(fmt: str, kbps: int = 128) -> list[str]:
+    if fmt == "avi":
+        return ["-c:a", "libmp3lame", "-b:a", f"{kbps}k"]  # AVI players expect MP3 sound, not AAC
     return ["-c:a", "libopus", "-b:a", f"{kbps}k"] if fmt == "webm" else ["-c:a", "aac", "-b:a", f"{kbps}k"]
 
 

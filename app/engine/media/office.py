@@ -154,8 +154,8 @@ LO_FILTERS: dict[str, tuple[str, str]] = {
 }
 
 # Detected kind -> the extension the staged copy gets (LibreOffice picks its import filter from it).
-_STAGE_EXT = {"docx": "docx", "odt": "odt", "rtf": "rtf", "txt": "txt", "xlsx": "xlsx", "ods": "ods", "csv": "csv",
-              "pptx": "pptx", "odp": "odp"}  # fmt: skip
+_STAGE_EXT = {"docx": "docx", "odt": "odt", "rtf": "rtf", "txt": "txt", "xlsx": "xlsx", "xls": "xls", "ods": "ods",
+              "csv": "csv", "pptx": "pptx", "odp": "odp"}  # fmt: skip
 _CSV_IMPORT = "CSV:44,34,76,1"
 
 

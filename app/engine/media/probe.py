@@ -5,20 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.engine.media.integrity import is_truncated
-from app.engine.media.sniff import AUDIO_KINDS, IMAGE_KINDS, KIND_GROUPS, SUBTITLE_KINDS, VIDEO_KINDS
+from app.engine.media.sniff import AUDIO_KINDS, IMAGE_KINDS, KIND_GROUPS, SUBTITLE_KINDS, VIDEO_KINDS, svgz_text
 from app.engine.tool import InputRejected
+
+MAX_SVGZ_BYTES = 20 * 1024 * 1024
 
 
 def check_image(path: Path, kind: str, max_megapixels: int) -> tuple[int, int]:
     """Reads only the image header; rejects unreadable files and ones over MAX_MEGAPIXELS."""
     import pyvips
 
-    if kind == "svg":
+    if kind in ("svg", "svgz"):
         # librsvg does not fetch remote resources, but any tool may open an SVG: refuse every
         # reference that points outside the document (URLs, files, entities, CSS imports) up front.
         from app.engine.media.layout import svg_external_references
 
-        if svg_external_references(path.read_bytes()[:5_000_000]):
+        text = svgz_text(path, MAX_SVGZ_BYTES) if kind == "svgz" else path.read_bytes()[:5_000_000]
+        if len(text) > MAX_SVGZ_BYTES:
+            # Refused before librsvg sees it: it would unpack the whole document to read the header.
+            raise InputRejected("The compressed SVG unpacks to over 20 MB", 413, "PAYLOAD_TOO_LARGE")
+        if svg_external_references(text[:5_000_000]):
             raise InputRejected("SVG files referring to external resources are not accepted", 415, "UNSAFE_INPUT")
     try:
         image = pyvips.Image.new_from_file(str(path), access="sequential", fail=True)
@@ -78,7 +84,11 @@ def check_media(path: Path, kind: str, accepted: tuple[str, ...] = ()) -> None:
 
 def check_input(path: Path, kind: str, max_megapixels: int, accepted: tuple[str, ...] = ()) -> None:
     """`accepted` is the tool's Inputs.kinds, so media checks know whether it needs pictures or sound."""
-    if kind in IMAGE_KINDS:
+    if kind in IMAGE_KINDS or kind in ("psd", "svgz"):
         check_image(path, kind, max_megapixels)
+    elif kind == "eps":
+        from app.engine.media import eps
+
+        eps.check(path, max_megapixels)
     elif kind in VIDEO_KINDS or kind in AUDIO_KINDS or kind in SUBTITLE_KINDS:
         check_media(path, kind, accepted)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 HEAD_BYTES = 4096
 
 IMAGE_KINDS = ("jpeg", "png", "webp", "gif", "tiff", "bmp", "heif", "avif", "svg", "jxl", "jp2", "ico")
+# Design files: Photoshop (read by libvips through ImageMagick) and EPS (rasterized by Ghostscript,
+# see eps.py). Only the conversion tools take them, so other tools never meet their decoders.
+DESIGN_KINDS = ("psd", "eps")
 VIDEO_KINDS = ("mp4", "mov", "webm", "mkv", "avi")
-AUDIO_KINDS = ("mp3", "wav", "ogg", "flac", "m4a")
+AUDIO_KINDS = ("mp3", "wav", "ogg", "flac", "m4a", "aac")
 SUBTITLE_KINDS = ("srt", "vtt")
 # Office documents are ZIP containers told apart by their entries (see _zip_kind); rtf is text.
 DOCUMENT_KINDS = ("docx", "odt", "rtf")
@@ -31,6 +35,8 @@ MIME = {
     "jxl": "image/jxl",
     "jp2": "image/jp2",
     "ico": "image/x-icon",
+    "psd": "image/vnd.adobe.photoshop",
+    "eps": "application/postscript",
     "pdf": "application/pdf",
     "zip": "application/zip",
     "mp4": "video/mp4",
@@ -43,6 +49,7 @@ MIME = {
     "ogg": "audio/ogg",
     "flac": "audio/flac",
     "m4a": "audio/mp4",
+    "aac": "audio/aac",
     "srt": "application/x-subrip",
     "vtt": "text/vtt",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -50,6 +57,7 @@ MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "xls": "application/vnd.ms-excel",
     "odp": "application/vnd.oasis.opendocument.presentation",
     "epub": "application/epub+zip",
     "rtf": "application/rtf",
@@ -66,6 +74,8 @@ _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 _QT_BRANDS = {b"qt  "}
 _M4A_BRANDS = {b"M4A ", b"M4B ", b"M4P "}
+_DOS_EPS = b"\xc5\xd0\xd3\xc6"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SVG = re.compile(rb"<svg[\s>]", re.IGNORECASE)
 # SubRip: a cue number, then a "00:00:01,000 --> 00:00:02,500" timing line.
 _SRT = re.compile(rb"\d{1,9}[ \t]*\r?\n\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}[ \t]+-->[ \t]+\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}")
@@ -118,10 +128,21 @@ def sniff_bytes(head: bytes) -> str | None:
         return "jp2"
     if head.startswith(b"%PDF-"):
         return "pdf"
+    if head.startswith(b"8BPS\x00\x01"):
+        return "psd"
+    if head.startswith(_DOS_EPS) or (head.startswith(b"%!PS-Adobe-") and b"EPSF" in head.split(b"\n", 1)[0]):
+        return "eps"
+    if head.startswith(_OLE2):
+        return "ole2"  # told apart by its streams in sniff_file
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"  # a compressed SVG (svgz) is told apart in sniff_file
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return "zip"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm" if b"webm" in head[:64] else "mkv"
+    # ADTS AAC shares MPEG audio's sync word; its layer bits are 00, which no MP3 frame uses.
+    if len(head) > 6 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "aac"
     if head.startswith(b"ID3") or (len(head) > 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] != 0xFF):
         return "mp3"
     if head.startswith(b"OggS"):
@@ -243,10 +264,48 @@ _ODF = {
 }
 
 
+# Legacy Office files are OLE2 compound files: the directory names the main stream, UTF-16 encoded.
+_OLE_STREAMS = (("Workbook".encode("utf-16-le"), "xls"), ("Book\x00".encode("utf-16-le"), "xls"))
+_OLE_SCAN_BYTES = 8 * 1024 * 1024
+
+
+def _ole2_kind(path: Path) -> str | None:
+    """An Excel 97-2003 workbook, or None for other OLE2 files (Word, PowerPoint, MSI: not taken)."""
+    with path.open("rb") as f:
+        data = f.read(_OLE_SCAN_BYTES)
+    return next((kind for name, kind in _OLE_STREAMS if name in data), None)
+
+
+def svgz_text(path: Path, limit: int) -> bytes:
+    """The SVG inside a gzip file, at most `limit` bytes (a small .svgz may unpack to gigabytes)."""
+    unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    with path.open("rb") as f:
+        while len(out) <= limit and (chunk := f.read(64 * 1024)):
+            out += unpack.decompress(chunk, limit + 1 - len(out))
+            while unpack.unconsumed_tail and len(out) <= limit:
+                out += unpack.decompress(unpack.unconsumed_tail, limit + 1 - len(out))
+    return bytes(out)
+
+
+def _gzip_kind(path: Path) -> str | None:
+    try:
+        head = svgz_text(path, HEAD_BYTES)
+    except (OSError, EOFError, ValueError, zlib.error):
+        return None
+    return "svgz" if sniff_bytes(head) == "svg" else None
+
+
 def sniff_file(path: Path) -> str | None:
     with path.open("rb") as f:
         kind = sniff_bytes(f.read(HEAD_BYTES))
-    return _zip_kind(path) if kind == "zip" else kind
+    if kind == "zip":
+        return _zip_kind(path)
+    if kind == "ole2":
+        return _ole2_kind(path)
+    if kind == "gzip":
+        return _gzip_kind(path)
+    return kind
 
 
 def mime_for(kind: str) -> str:
@@ -263,6 +322,7 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
     "document": DOCUMENT_KINDS,
     "spreadsheet": SPREADSHEET_KINDS,
     "presentation": PRESENTATION_KINDS,
+    "design": DESIGN_KINDS,
     # Every ZIP container, for tools that take any archive.
     "archive": ("zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"),
 }

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.engine.media.audio import AUDIO_INPUTS, filter_audio
-from app.engine.media.ffmpeg import AudioFormat
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.media.ffmpeg import AUDIO_FORMATS, AudioFormat
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class ConvertAudioSettings(ToolSettings):
@@ -22,7 +22,8 @@ class ConvertAudioSettings(ToolSettings):
     settings=ConvertAudioSettings,
     inputs=Inputs(kinds=AUDIO_INPUTS),
     long=True,
-    formats=("mp3", "wav", "ogg", "flac", "m4a"),
+    formats=("mp3", "wav", "ogg", "flac", "m4a", "aac"),
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=10) for fmt in AUDIO_FORMATS),
 )
 def run(ctx: ToolContext, settings: ConvertAudioSettings) -> ToolResult:
     return filter_audio(

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import office
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 KINDS = ("docx", "odt", "rtf", "txt")
 
@@ -26,6 +26,7 @@ class ConvertDocumentSettings(ToolSettings):
     inputs=Inputs(kinds=KINDS),
     formats=KINDS,
     long=True,
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=10) for fmt in ("docx", "odt", "rtf", "txt")),
 )
 def run(ctx: ToolContext, settings: ConvertDocumentSettings) -> ToolResult:
     ctx.progress(5, "Converting with LibreOffice")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import office
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 KINDS = ("pptx", "odp")
 
@@ -26,6 +26,7 @@ class ConvertPresentationSettings(ToolSettings):
     inputs=Inputs(kinds=KINDS),
     formats=KINDS,
     long=True,
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=10) for fmt in ("pptx", "odp")),
 )
 def run(ctx: ToolContext, settings: ConvertPresentationSettings) -> ToolResult:
     ctx.progress(5, "Converting with LibreOffice")

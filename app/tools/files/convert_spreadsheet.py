@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import office
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
-KINDS = ("xlsx", "ods", "csv", "txt")
+KINDS = ("xlsx", "xls", "ods", "csv", "txt")
 
 
 class ConvertSpreadsheetSettings(ToolSettings):
@@ -27,6 +27,7 @@ class ConvertSpreadsheetSettings(ToolSettings):
     inputs=Inputs(kinds=KINDS),
     formats=("xlsx", "ods", "csv"),
     long=True,
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=10) for fmt in ("xlsx", "ods", "csv")),
 )
 def run(ctx: ToolContext, settings: ConvertSpreadsheetSettings) -> ToolResult:
     ctx.progress(5, "Converting with LibreOffice")

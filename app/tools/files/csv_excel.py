@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from app.engine.media import data, office
-from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.tool import InputRejected, Inputs, Produces, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 # Plain numbers become numeric cells; anything else (leading zeros, "1e5", "+1") stays text, so
 # postcodes and IDs survive.
@@ -121,6 +121,10 @@ def _trim(rows: Any) -> Any:
     settings=CsvExcelSettings,
     inputs=Inputs(kinds=("csv", "txt", "xlsx")),
     formats=("csv", "xlsx"),
+    produces=(
+        Produces("xlsx", from_kinds=("csv",), preference=20),
+        Produces("csv", from_kinds=("xlsx",), preference=20),
+    ),
 )
 def run(ctx: ToolContext, settings: CsvExcelSettings) -> ToolResult:
     if ctx.input.kind == "xlsx":

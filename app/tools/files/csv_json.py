@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.engine.media import data
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class CsvJsonSettings(ToolSettings):
@@ -22,6 +22,10 @@ class CsvJsonSettings(ToolSettings):
     settings=CsvJsonSettings,
     inputs=Inputs(kinds=("csv", "txt", "json")),
     formats=("csv", "json"),
+    produces=(
+        Produces("json", from_kinds=("csv",), preference=10),
+        Produces("csv", from_kinds=("json",), preference=10),
+    ),
 )
 def run(ctx: ToolContext, settings: CsvJsonSettings) -> ToolResult:
     if ctx.input.kind == "json":

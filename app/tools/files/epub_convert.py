@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import data, office
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class EpubConvertSettings(ToolSettings):
@@ -25,6 +25,10 @@ class EpubConvertSettings(ToolSettings):
     inputs=Inputs(kinds=("epub",)),
     formats=("epub",),
     long=True,
+    produces=tuple(
+        Produces(kind, {"format": fmt}, preference=10)
+        for fmt, kind in (("pdf", "pdf"), ("docx", "docx"), ("html", "html"), ("md", "markdown"))
+    ),
 )
 def run(ctx: ToolContext, settings: EpubConvertSettings) -> ToolResult:
     office.check_container(ctx.input.path)

@@ -4,7 +4,7 @@ alike) and no JavaScript."""
 from __future__ import annotations
 
 from app.engine.media import data, office
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -18,6 +18,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     inputs=Inputs(kinds=("html",)),
     formats=("html", "htm"),
     long=True,
+    produces=(Produces("pdf", preference=10),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     ctx.progress(10, "Rendering")

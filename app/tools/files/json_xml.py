@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.engine.media import data
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class JsonXmlSettings(ToolSettings):
@@ -22,6 +22,10 @@ class JsonXmlSettings(ToolSettings):
     settings=JsonXmlSettings,
     inputs=Inputs(kinds=("json", "xml")),
     formats=("json", "xml"),
+    produces=(
+        Produces("xml", from_kinds=("json",), preference=10),
+        Produces("json", from_kinds=("xml",), preference=10),
+    ),
 )
 def run(ctx: ToolContext, settings: JsonXmlSettings) -> ToolResult:
     if ctx.input.kind == "json":

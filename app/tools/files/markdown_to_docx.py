@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.engine.media import office
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -16,6 +16,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     inputs=Inputs(kinds=("markdown", "txt")),
     formats=("md", "markdown", "txt"),
     long=True,
+    produces=(Produces("docx", preference=10),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     ctx.progress(10, "Converting with pandoc")

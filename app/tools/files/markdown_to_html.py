@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from app.engine.media import data, office
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class MarkdownToHtmlSettings(ToolSettings):
@@ -21,6 +21,7 @@ class MarkdownToHtmlSettings(ToolSettings):
     settings=MarkdownToHtmlSettings,
     inputs=Inputs(kinds=("markdown", "txt")),
     formats=("md", "markdown", "txt"),
+    produces=(Produces("html", preference=10),),
 )
 def run(ctx: ToolContext, settings: MarkdownToHtmlSettings) -> ToolResult:
     body = office.markdown_html(data.read_text(ctx.input.path))

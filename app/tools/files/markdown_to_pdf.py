@@ -4,7 +4,7 @@ resources are disabled, so nothing is fetched (file:// and network URLs alike)."
 from __future__ import annotations
 
 from app.engine.media import data, office
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -17,6 +17,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     inputs=Inputs(kinds=("markdown", "txt")),
     formats=("md", "markdown", "txt"),
     long=True,
+    produces=(Produces("pdf", preference=10),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     ctx.progress(10, "Rendering")

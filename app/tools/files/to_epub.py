@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from app.engine.media import data, office
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 _READERS = {"docx": "docx", "markdown": "markdown", "html": "html", "txt": "html"}
 
@@ -21,6 +21,7 @@ _READERS = {"docx": "docx", "markdown": "markdown", "html": "html", "txt": "html
     inputs=Inputs(kinds=("docx", "markdown", "html", "txt")),
     formats=("docx", "md", "html", "txt"),
     long=True,
+    produces=(Produces("epub", preference=10),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     source = ctx.input.path

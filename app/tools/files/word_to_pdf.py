@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.engine.media import office
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 KINDS = ("docx", "odt", "rtf", "txt")
 
@@ -17,6 +17,7 @@ KINDS = ("docx", "odt", "rtf", "txt")
     inputs=Inputs(kinds=KINDS),
     formats=KINDS,
     long=True,
+    produces=(Produces("pdf", preference=10),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     ctx.progress(5, "Converting with LibreOffice")

@@ -4,7 +4,7 @@ attributes and child elements as columns. XML is read with defusedxml (no entiti
 from __future__ import annotations
 
 from app.engine.media import data
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -16,6 +16,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     settings=NoSettings,
     inputs=Inputs(kinds=("xml",)),
     formats=("xml",),
+    produces=(Produces("csv", preference=20),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     root = data.parse_xml(ctx.input.path)

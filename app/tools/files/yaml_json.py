@@ -4,7 +4,7 @@ alias expansion is bounded."""
 from __future__ import annotations
 
 from app.engine.media import data
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -16,6 +16,10 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     settings=NoSettings,
     inputs=Inputs(kinds=("yaml", "json", "txt")),
     formats=("yaml", "yml", "json"),
+    produces=(
+        Produces("json", from_kinds=("yaml",), preference=10),
+        Produces("yaml", from_kinds=("json",), preference=10),
+    ),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     if ctx.input.kind == "json":

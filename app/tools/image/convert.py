@@ -1,4 +1,4 @@
-"""Convert: re-encode an image as JPEG, PNG, WebP, AVIF, TIFF, GIF or HEIC/HEIF."""
+"""Convert: re-encode an image (or a PSD/EPS design file) as JPEG, PNG, WebP, AVIF, TIFF, GIF, HEIC/HEIF or EPS."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.engine.media import vips
-from app.engine.media.sniff import IMAGE_KINDS
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.media import eps, vips
+from app.engine.media.sniff import DESIGN_KINDS, IMAGE_KINDS
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
-TargetFormat = Literal["jpg", "png", "webp", "avif", "tiff", "gif", "heic", "heif"]
+TargetFormat = Literal["jpg", "png", "webp", "avif", "tiff", "gif", "heic", "heif", "eps"]
 _FORMAT = {
     "jpg": "jpeg",
     "png": "png",
@@ -21,10 +21,15 @@ _FORMAT = {
     "heic": "heic",
     "heif": "heif",
 }
+# Content kind (sniff.py) of each target, for any-to-any conversion.
+_KIND = {"jpg": "jpeg", "png": "png", "webp": "webp", "avif": "avif", "tiff": "tiff", "gif": "gif", "heic": "heif",
+         "eps": "eps"}  # fmt: skip
 
 
 class ConvertSettings(ToolSettings):
-    format: TargetFormat = Field("jpg", description="Output format (HEIC and HEIF are HEVC-coded, AVIF is AV1-coded)")
+    format: TargetFormat = Field(
+        "jpg", description="Output format (HEIC and HEIF are HEVC-coded, AVIF is AV1-coded; EPS holds the pixels)"
+    )
     quality: int = Field(
         vips.DEFAULT_QUALITY, ge=1, le=100, description="Quality for lossy formats (JPEG, WebP, AVIF, HEIC/HEIF)"
     )
@@ -34,15 +39,22 @@ class ConvertSettings(ToolSettings):
     id="convert",
     section="image",
     title="Convert",
-    description="Convert an image to JPEG, PNG, WebP, AVIF, TIFF, GIF, HEIC or HEIF.",
+    description="Convert an image (or a Photoshop/EPS file) to JPEG, PNG, WebP, AVIF, TIFF, GIF, HEIC, HEIF or EPS.",
     settings=ConvertSettings,
-    inputs=Inputs(kinds=IMAGE_KINDS),
-    formats=("jpeg", "png", "webp", "avif", "heic", "heif", "tiff", "gif", "bmp", "svg"),
+    inputs=Inputs(kinds=(*IMAGE_KINDS, *DESIGN_KINDS)),
+    formats=("jpeg", "png", "webp", "avif", "heic", "heif", "tiff", "gif", "bmp", "svg", "psd", "eps"),
+    produces=tuple(Produces(kind, {"format": fmt}, preference=10) for fmt, kind in _KIND.items()),
 )
 def run(ctx: ToolContext, settings: ConvertSettings) -> ToolResult:
-    source = ctx.input
-    fmt = vips.FORMATS[_FORMAT[settings.format]]
+    source = eps.readable(ctx, ctx.input)
     ctx.progress(5, f"Converting to {settings.format.upper()}")
+    if settings.format == "eps":
+        with vips.vips_errors():
+            image = vips.first_page(vips.load(source.path, source.kind, sequential=False))
+            out = eps.write(image, vips.output_path(ctx, "eps"))
+        ctx.progress(100, "Done")
+        return ToolResult([out], {"format": "eps", "width": image.width, "height": image.height})
+    fmt = vips.FORMATS[_FORMAT[settings.format]]
     with vips.vips_errors():
         # Animated GIF/WebP into GIF/WebP keeps every frame; any other target gets the first frame.
         image = vips.load(source.path, source.kind, all_pages=fmt.animated)

@@ -18,9 +18,9 @@ from typing import Literal
 import pyvips
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.engine.media import vips
-from app.engine.media.sniff import IMAGE_KINDS
-from app.engine.tool import InputFile, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.media import eps, vips
+from app.engine.media.sniff import DESIGN_KINDS, IMAGE_KINDS
+from app.engine.tool import InputFile, Inputs, Produces, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 MAX_FILES = 200
 # Page sizes in PostScript points (1/72 inch), portrait.
@@ -180,15 +180,17 @@ def write_pdf(pages: list[tuple[Embedded, float, float]], margin: float) -> byte
     description="Combine images into one PDF, one page each: A4, Letter, Legal, A3, A5 or fitted pages, "
     "portrait or landscape, with margins and an optional target size.",
     settings=ImageToPdfSettings,
-    inputs=Inputs(kinds=IMAGE_KINDS, min_files=1, max_files=MAX_FILES),
-    formats=("jpeg", "png", "webp", "avif", "heic", "gif", "tiff", "bmp"),
+    inputs=Inputs(kinds=(*IMAGE_KINDS, *DESIGN_KINDS), min_files=1, max_files=MAX_FILES),
+    formats=("jpeg", "png", "webp", "avif", "heic", "gif", "tiff", "bmp", "psd", "eps"),
+    produces=(Produces("pdf", preference=20),),
 )
 def run(ctx: ToolContext, settings: ImageToPdfSettings) -> ToolResult:
     total = len(ctx.inputs)
     loaded: list[tuple[InputFile, pyvips.Image, float]] = []
     with vips.vips_errors():
-        for index, source in enumerate(ctx.inputs):
+        for index, upload in enumerate(ctx.inputs):
             ctx.check_cancelled()
+            source = eps.readable(ctx, upload)
             head = pyvips.Image.new_from_file(str(source.path))
             dpi = vips.dpi(head) or _DEFAULT_DPI
             image = vips.first_page(vips.load(Path(source.path), source.kind, sequential=False))

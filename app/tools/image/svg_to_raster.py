@@ -14,7 +14,8 @@ import pyvips
 from pydantic import Field
 
 from app.engine.media import layout, vips
-from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.media.sniff import svgz_text
+from app.engine.tool import InputRejected, Inputs, Produces, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 FORMAT_NAMES = {
     "png": "png",
@@ -64,16 +65,20 @@ def _render(data: bytes, dpi: float, scale: float) -> pyvips.Image:
     id="svg-to-raster",
     section="image",
     title="SVG to Raster",
-    description="Render SVG files to PNG, JPEG, WebP, AVIF, TIFF, GIF or HEIF at a chosen size, scale or DPI.",
+    description="Render SVG (or compressed .svgz) files to PNG, JPEG, WebP, AVIF, TIFF, GIF or HEIF at a chosen size, "
+    "scale or DPI.",
     settings=SvgToRasterSettings,
-    inputs=Inputs(kinds=("svg",)),
-    formats=("svg",),
+    inputs=Inputs(kinds=("svg", "svgz")),
+    formats=("svg", "svgz"),
+    # Preferred over `convert` for SVG: it renders at the document's own size, not a default density.
+    produces=tuple(Produces(kind, {"format": kind}, preference=5) for kind in FORMAT_NAMES),
 )
 def run(ctx: ToolContext, settings: SvgToRasterSettings) -> ToolResult:
     source = ctx.input
-    if source.size > MAX_SVG_BYTES:
+    # A compressed .svgz is unpacked here (bounded), so every check below sees the real document.
+    data = svgz_text(source.path, MAX_SVG_BYTES) if source.kind == "svgz" else source.path.read_bytes()
+    if source.size > MAX_SVG_BYTES or len(data) > MAX_SVG_BYTES:
         raise InputRejected("SVG too large (max 20 MB)", 413, "PAYLOAD_TOO_LARGE")
-    data = source.path.read_bytes()
     refused = layout.svg_external_references(data)
     if refused:
         raise InputRejected(

@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.engine.media import layout, vips
-from app.engine.media.sniff import IMAGE_KINDS
-from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.media import eps, layout, vips
+from app.engine.media.sniff import DESIGN_KINDS, IMAGE_KINDS
+from app.engine.tool import Inputs, Produces, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 # Tracing time grows with the pixel count; past this size the detail gained is not worth minutes.
 MAX_TRACE_SIDE = 1600
@@ -32,12 +32,13 @@ class VectorizeSettings(ToolSettings):
     title="Image to SVG",
     description="Convert a raster image to SVG vector paths, in colour or black and white (VTracer).",
     settings=VectorizeSettings,
-    inputs=Inputs(kinds=IMAGE_KINDS),
+    inputs=Inputs(kinds=(*IMAGE_KINDS, *DESIGN_KINDS)),
+    produces=(Produces("svg", preference=30),),
 )
 def run(ctx: ToolContext, settings: VectorizeSettings) -> ToolResult:
     import vtracer
 
-    source = ctx.input
+    source = eps.readable(ctx, ctx.input)
     with vips.vips_errors():
         image = layout.load_rgba(source.path, source.kind, max_side=MAX_TRACE_SIDE)
         if settings.colorMode == "bw":

@@ -13,6 +13,7 @@ from app.engine.media import layout, pdf
 from app.engine.tool import (
     InputRejected,
     Inputs,
+    Produces,
     ToolContext,
     ToolFailure,
     ToolResult,
@@ -21,7 +22,7 @@ from app.engine.tool import (
     tool,
 )
 
-Format = Literal["png", "jpg", "webp"]
+Format = Literal["png", "jpg", "webp", "tiff"]
 
 
 class PdfToImageSettings(ToolSettings):
@@ -70,6 +71,8 @@ def render(path: Path, index: int, dpi: int, size: tuple[float, float]) -> pyvip
 
 def write(image: pyvips.Image, out: Path, fmt: str, quality: int) -> Path:
     options: dict[str, Any] = {"Q": quality} if fmt in ("jpg", "webp") else {"compression": 6}
+    if fmt == "tiff":
+        options = {"compression": "deflate"}
     image.write_to_file(str(out), strip=True, **options)
     return out
 
@@ -88,10 +91,15 @@ def _sizes(doc: Any) -> list[tuple[float, float]]:
     id="pdf-to-image",
     section="pdf",
     title="PDF to Image",
-    description="Render PDF pages as PNG, JPEG or WebP images at the resolution you choose; a ZIP for several pages.",
+    description="Render PDF pages as PNG, JPEG, WebP or TIFF images at the resolution you choose; a ZIP for several "
+    "pages.",
     settings=PdfToImageSettings,
     inputs=Inputs(kinds=("pdf",)),
     formats=("pdf",),
+    produces=tuple(
+        Produces(kind, {"format": fmt}, several=True, preference=20)
+        for fmt, kind in (("png", "png"), ("jpg", "jpeg"), ("webp", "webp"), ("tiff", "tiff"))
+    ),
 )
 def run(ctx: ToolContext, settings: PdfToImageSettings) -> ToolResult:
     src = ctx.input

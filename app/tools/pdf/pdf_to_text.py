@@ -4,7 +4,7 @@ a form feed). Scanned pages have no text layer: run ocr-pdf first."""
 from __future__ import annotations
 
 from app.engine.media import pdf
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -15,6 +15,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     settings=NoSettings,
     inputs=Inputs(kinds=("pdf",)),
     formats=("pdf",),
+    produces=(Produces("txt", preference=20),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     pages = pdf.check_input(ctx.input)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 
 from app.engine.media import pdf
-from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
+from app.engine.tool import Inputs, NoSettings, Produces, ToolContext, ToolResult, tool
 
 
 @tool(
@@ -23,6 +23,7 @@ from app.engine.tool import Inputs, NoSettings, ToolContext, ToolResult, tool
     inputs=Inputs(kinds=("pdf",)),
     formats=("pdf",),
     long=True,
+    produces=(Produces("docx", preference=20),),
 )
 def run(ctx: ToolContext, settings: NoSettings) -> ToolResult:
     pages = pdf.check_input(ctx.input)

@@ -1,4 +1,4 @@
-"""Convert Video: to MP4 or MOV (H.264/AAC) or WebM (VP9/Opus) at a quality level."""
+"""Convert Video: to MP4, MOV, MKV (H.264/AAC), AVI (H.264/MP3) or WebM (VP9/Opus) at a quality level."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pydantic import Field
 
 from app.engine.media.ffmpeg import Quality
 from app.engine.media.video import VIDEO_INPUTS, filter_video
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class ConvertVideoSettings(ToolSettings):
-    format: Literal["mp4", "mov", "webm"] = Field("mp4", description="mp4 and mov: H.264 + AAC; webm: VP9 + Opus")
+    format: Literal["mp4", "mov", "webm", "mkv", "avi"] = Field(
+        "mp4", description="mp4, mov and mkv: H.264 + AAC; avi: H.264 + MP3; webm: VP9 + Opus"
+    )
     quality: Quality = Field("balanced", description="high (larger files), balanced, or small (smaller files)")
 
 
@@ -20,11 +22,12 @@ class ConvertVideoSettings(ToolSettings):
     id="convert-video",
     section="video",
     title="Convert Video",
-    description="Convert a video to MP4, MOV or WebM.",
+    description="Convert a video to MP4, MOV, WebM, MKV or AVI.",
     settings=ConvertVideoSettings,
     inputs=Inputs(kinds=VIDEO_INPUTS),
     long=True,
     formats=("mp4", "mov", "webm", "mkv", "avi"),
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=10) for fmt in ("mp4", "mov", "webm", "mkv", "avi")),
 )
 def run(ctx: ToolContext, settings: ConvertVideoSettings) -> ToolResult:
     return filter_video(

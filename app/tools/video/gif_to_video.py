@@ -1,4 +1,4 @@
-"""GIF to Video: an animated GIF as MP4 or WebM (much smaller, plays everywhere)."""
+"""GIF to Video: an animated GIF as MP4, WebM or MOV (much smaller, plays everywhere)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,22 @@ from pydantic import Field
 
 from app.engine.media import ffmpeg
 from app.engine.media.video import describe
-from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class GifToVideoSettings(ToolSettings):
-    format: Literal["mp4", "webm"] = Field("mp4", description="mp4 (H.264) or webm (VP9)")
+    format: Literal["mp4", "webm", "mov"] = Field("mp4", description="mp4 or mov (H.264), or webm (VP9)")
 
 
 @tool(
     id="gif-to-video",
     section="video",
     title="GIF to Video",
-    description="Convert an animated GIF to an MP4 or WebM video.",
+    description="Convert an animated GIF to an MP4, WebM or MOV video.",
     settings=GifToVideoSettings,
     inputs=Inputs(kinds=("gif",)),
     long=True,
+    produces=tuple(Produces(fmt, {"format": fmt}, preference=20) for fmt in ("mp4", "webm", "mov")),
 )
 def run(ctx: ToolContext, settings: GifToVideoSettings) -> ToolResult:
     src = ctx.input

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from app.engine.media import ffmpeg
 from app.engine.media.video import VIDEO_INPUTS
-from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import InputRejected, Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class VideoToGifSettings(ToolSettings):
@@ -24,6 +24,7 @@ class VideoToGifSettings(ToolSettings):
     settings=VideoToGifSettings,
     inputs=Inputs(kinds=VIDEO_INPUTS),
     long=True,
+    produces=(Produces("gif", preference=20),),
 )
 def run(ctx: ToolContext, settings: VideoToGifSettings) -> ToolResult:
     src = ctx.input

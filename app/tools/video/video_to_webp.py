@@ -6,7 +6,7 @@ from pydantic import Field
 
 from app.engine.media import ffmpeg
 from app.engine.media.video import VIDEO_INPUTS
-from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
+from app.engine.tool import InputRejected, Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
 
 class VideoToWebpSettings(ToolSettings):
@@ -26,6 +26,7 @@ class VideoToWebpSettings(ToolSettings):
     settings=VideoToWebpSettings,
     inputs=Inputs(kinds=VIDEO_INPUTS),
     long=True,
+    produces=(Produces("webp", preference=30),),
 )
 def run(ctx: ToolContext, settings: VideoToWebpSettings) -> ToolResult:
     src = ctx.input

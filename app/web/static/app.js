@@ -4,6 +4,7 @@
 import { api, onAuthProblem } from './api.js';
 import { clear, errorMessage, h } from './dom.js';
 import * as automations from './pages/automations.js';
+import * as convert from './pages/convert.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
@@ -20,6 +21,7 @@ const ROUTES = [
   { pattern: /^\/login$/, page: login, anonymous: true },
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
+  { pattern: /^\/convert$/, page: convert, permission: 'tools:use', nav: 'convert' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
   { pattern: /^\/automations$/, page: automations, permission: 'automations:manage', nav: 'automations' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },
@@ -63,6 +65,7 @@ function drawNav(active) {
   }
   const links = [
     ['tools', '/', 'Tools', true],
+    ['convert', '/convert', 'Convert', state.can('tools:use')],
     ['pipelines', '/pipelines', 'Pipelines', state.can('pipelines:own')],
     ['files', '/files', 'Files', state.can('files:own')],
     ['automations', '/automations', 'Automations', state.can('automations:manage')],

@@ -49,6 +49,7 @@ function card(tool, redraw) {
         'span.tool-meta',
         {},
         (tool.formats || []).slice(0, 6).map((f) => h('span.badge', {}, f)),
+        tool.category ? h('span.badge.category', {}, tool.category) : null,
         tool.long ? h('span.badge.long', { title: 'Runs in the background with live progress' }, 'long') : null,
         tool.experimental ? h('span.badge.experimental', {}, 'experimental') : null,
       ),
