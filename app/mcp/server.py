@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 from app import __version__
 from app.auth.principal import Principal
+from app.config import get_settings
 from app.db import session_scope
 from app.engine import registry
 from app.engine.media.sniff import mime_for, sniff_file
@@ -257,8 +258,6 @@ async def list_resources(
 
 
 def _read_file(principal: Principal, file_id: str, uri: str) -> types.ReadResourceResult:
-    from app.config import get_settings
-
     with session_scope() as db:
         row = library.get_visible(db, principal, file_id)
         path, mime, size = library.path_of(get_settings(), row), row.mime_type, row.size
@@ -289,13 +288,14 @@ async def read_resource(
         raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from exc
 
 
+def lutra_server(**handlers: Any) -> Server[Any]:
+    """Lutra's MCP identity with the given on_* handlers (here, or the stdio bridge's)."""
+    return Server("lutra", version=__version__, title="Lutra", instructions=INSTRUCTIONS, **handlers)
+
+
 def build_server() -> Server[Any]:
     registry.load_all()
-    return Server(
-        "lutra",
-        version=__version__,
-        title="Lutra",
-        instructions=INSTRUCTIONS,
+    return lutra_server(
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_resources=list_resources,
