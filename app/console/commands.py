@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from app.console.common import BAD_INPUT, DONE, CommandError, expand_inputs, settings_from
+from app.console.common import BAD_INPUT, DONE, CommandError, expand_inputs, parts_from, settings_from
 
 INTERRUPTED = 130
 
@@ -47,19 +47,23 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 def _run(args: argparse.Namespace) -> int:
     values = settings_from(args.settings, args.set)
     inputs = expand_inputs(args.inputs) if args.inputs else None
+    parts = parts_from(args.part)
     remote = _remote(args)
     if remote is not None:
+        from app.console.local import check_parts
+
         try:
             tool = remote.tool(args.tool)
-            batch = (
-                inputs is not None and tool["inputs"]["maxFiles"] == 1 and (inputs.expanded or len(inputs.files) > 1)
-            )
-            return int(remote.run(tool, values, inputs, args.output, batch=batch, as_json=args.json))
+            check_parts([p["name"] for p in tool["inputs"].get("extra", [])], parts, tool["id"])
+            many = inputs is not None and (inputs.expanded or len(inputs.files) > 1)
+            batch = many and tool["inputs"]["maxFiles"] == 1
+            return int(remote.run(tool, values, inputs, args.output, batch=batch, as_json=args.json, parts=parts))
         finally:
             remote.close()
     from app.console.local import find_tool, run_tool
 
-    return asyncio.run(run_tool(find_tool(args.tool), values, inputs, args.output, as_json=args.json))
+    tool = find_tool(args.tool)
+    return asyncio.run(run_tool(tool, values, inputs, args.output, as_json=args.json, parts=parts))
 
 
 def _tools(args: argparse.Namespace) -> int:
@@ -130,6 +134,7 @@ def add_commands(sub: Any) -> None:
     run.add_argument("-o", "--output", help="output file, or folder for several outputs and batches")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="one setting (repeatable; JSON values)")
     run.add_argument("--settings", metavar="JSON|@FILE", help="settings as a JSON object; --set wins")
+    run.add_argument("--part", action="append", metavar="NAME=PATH", help="an extra input, e.g. watermark=logo.png")
     _remote_flags(run)
     run.set_defaults(func=_guarded(_run))
 

@@ -61,6 +61,19 @@ def settings_from(settings_arg: str | None, sets: list[str] | None) -> dict[str,
     return values
 
 
+def parts_from(items: list[str] | None) -> dict[str, Path]:
+    """`--part watermark=logo.png`: a tool's named extra input."""
+    parts: dict[str, Path] = {}
+    for item in items or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name or not raw:
+            raise CommandError(f"--part {item!r}: expected NAME=PATH")
+        if not Path(raw).is_file():
+            raise CommandError(f"--part {name}: {raw}: no such file")
+        parts[name] = Path(raw)
+    return parts
+
+
 @dataclass
 class Inputs:
     files: list[Path]

@@ -58,15 +58,14 @@ def check_settings(tool: Tool, values: dict[str, Any], prefix: str = "") -> dict
         raise CommandError(exc.message, BAD_INPUT if exc.status < 500 else FAILED) from exc
 
 
-def _uploads(inputs: Inputs | None, max_bytes: int) -> list[UploadedFile]:
-    files = inputs.files if inputs else []
+def _uploads(files: list[Path], max_bytes: int, field: str = "file") -> list[UploadedFile]:
     uploads = []
     for path in files:
         size = path.stat().st_size
         if size > max_bytes:
             raise CommandError(f"{path}: file too large (max {max_bytes // (1024 * 1024)} MB, see MAX_UPLOAD_SIZE_MB)")
         name = sanitize_filename(path.name)
-        uploads.append(UploadedFile(field="file", filename=name, path=path.resolve(), size=size, original=path.name))
+        uploads.append(UploadedFile(field=field, filename=name, path=path.resolve(), size=size, original=path.name))
     return uploads
 
 
@@ -90,6 +89,7 @@ async def run_steps(
     as_json: bool,
     timeout_s: int | None = None,
     show_progress: bool = True,
+    parts: dict[str, Path] | None = None,
 ) -> int:
     """Runs steps (one for a tool, several for a pipeline) on the inputs; prints where the results went."""
     problem = feature_problem(first)
@@ -97,9 +97,10 @@ async def run_steps(
         raise CommandError(str(problem), FAILED)
     settings = get_settings()
     batch = is_batch(first, inputs)
-    uploads = _uploads(inputs, settings.max_upload_bytes)
+    uploads = _uploads(inputs.files if inputs else [], settings.max_upload_bytes)
+    extra = {name: _uploads([path], settings.max_upload_bytes, name)[0] for name, path in (parts or {}).items()}
     try:
-        checked = await check_uploads(first, uploads, {}, settings, batch=batch)
+        checked = await check_uploads(first, uploads, extra, settings, batch=batch)
     except LutraError as exc:
         raise CommandError(exc.message) from exc
     limit = float(timeout_s or settings.job_timeout_s)
@@ -118,7 +119,8 @@ async def run_steps(
         sizes = sum(p.stat().st_size for p in placed)
         body = {"jobId": spec.job_id, "originalSize": checked.total_bytes, "processedSize": sizes, **outcome.data}
         body["outputs"] = [str(p) for p in placed]
-        print(json.dumps(body, indent=2) if as_json else "\n".join(str(p) for p in placed))
+        # A tool that answers data only (no file) prints its answer either way.
+        print(json.dumps(body, indent=2) if as_json or not placed else "\n".join(str(p) for p in placed))
         return DONE
     finally:
         await runner.close()
@@ -168,12 +170,25 @@ async def _batch(
     return report_batch(file_results, errors, total, folder, as_json)
 
 
+def check_parts(known: list[str], parts: dict[str, Path], tool_id: str) -> None:
+    for name in parts:
+        if name not in known:
+            takes = f"takes: {', '.join(known)}" if known else "takes no extra input"
+            raise CommandError(f"--part {name}: {tool_id} {takes}")
+
+
 async def run_tool(
-    tool: Tool, values: dict[str, Any], inputs: Inputs | None, output: str | None, *, as_json: bool
+    tool: Tool,
+    values: dict[str, Any],
+    inputs: Inputs | None,
+    output: str | None,
+    *,
+    as_json: bool,
+    parts: dict[str, Path] | None = None,
 ) -> int:
     checked = check_settings(tool, values)
     if tool.inputs.takes_files and inputs is None and tool.inputs.min_files > 0:
         raise CommandError(f"{tool.id} needs an input file")
-    return await run_steps(
-        [Step(tool.id, checked)], tool, tool.id, inputs, output, as_json=as_json, timeout_s=tool.timeout_s
-    )
+    check_parts([p.name for p in tool.inputs.extra], parts or {}, tool.id)
+    steps = [Step(tool.id, checked)]
+    return await run_steps(steps, tool, tool.id, inputs, output, as_json=as_json, timeout_s=tool.timeout_s, parts=parts)

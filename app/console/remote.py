@@ -143,13 +143,15 @@ class Remote:
         path: str | None = None,
         batch_path: str | None = None,
         form_field: str = "settings",
+        parts: dict[str, Path] | None = None,
     ) -> int:
         endpoint = path or tool["endpoint"]
         files = inputs.files if inputs else []
         data = {form_field: json.dumps(values)}
 
         def upload(stack: ExitStack, field: str) -> list[tuple[str, tuple[str, Any]]]:
-            return [(field, (p.name, stack.enter_context(p.open("rb")))) for p in files]
+            named = [(field, p) for p in files] + list((parts or {}).items())
+            return [(name, (p.name, stack.enter_context(p.open("rb")))) for name, p in named]
 
         label = tool.get("id", "pipeline")
         if batch:

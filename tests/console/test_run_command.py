@@ -118,6 +118,33 @@ def test_a_tool_failure_exits_1_with_its_reason(tmp_path: Path) -> None:
     assert done.stderr.strip() == "lutra: The crop area starts outside the image (8x8 pixels)"
 
 
+def _logo_and_background(folder: Path) -> None:
+    pyvips.Image.black(20, 20).invert().write_to_file(str(folder / "logo.png"))
+    png(folder / "bg.png", 200, 100)
+
+
+def _watermarked(path: Path) -> tuple[list[float], list[float]]:
+    image = pyvips.Image.new_from_file(str(path))
+    return image.getpoint(170, 75), image.getpoint(10, 10)
+
+
+def test_extra_inputs_and_multi_file_tools(tmp_path: Path) -> None:
+    _logo_and_background(tmp_path)
+    args = ("watermark-image", "bg.png", "--part", "watermark=logo.png", "--set", "opacity=100", "-o", "wm.png")
+    done = lutra("run", *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _watermarked(tmp_path / "wm.png") == ([255.0] * 3, [0.0] * 3)  # white mark bottom right only
+    wrong = lutra("run", "watermark-image", "bg.png", "--part", "mask=logo.png", cwd=tmp_path)
+    assert wrong.returncode == 2 and "takes: watermark" in wrong.stderr
+    from tests.tools.pdf.helpers import page_texts, text_pdf
+
+    (tmp_path / "a.pdf").write_bytes(text_pdf(["Alpha"]))
+    (tmp_path / "b.pdf").write_bytes(text_pdf(["Beta", "Gamma"]))
+    merged = lutra("run", "merge-pdf", "a.pdf", "b.pdf", "-o", "all.pdf", cwd=tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    assert [" ".join(t.split()) for t in page_texts((tmp_path / "all.pdf").read_bytes())] == ["Alpha", "Beta", "Gamma"]
+
+
 def test_tools_lists_and_shows_settings(tmp_path: Path) -> None:
     listed = lutra("tools", "pdf", cwd=tmp_path)
     assert listed.returncode == 0
@@ -173,6 +200,14 @@ def test_remote_single_and_batch(tmp_path: Path, server: Server, remote_env: dic
     assert batch.returncode == 0, batch.stderr
     assert size_of(tmp_path / "batch-resize" / "a_resized.png") == (10, 5)
     assert size_of(tmp_path / "batch-resize" / "b_resized.png") == (10, 20)
+
+
+def test_remote_extra_input(tmp_path: Path, remote_env: dict[str, str]) -> None:
+    _logo_and_background(tmp_path)
+    args = ("watermark-image", "bg.png", "--part", "watermark=logo.png", "--set", "opacity=100", "-o", "wm.png")
+    done = lutra("run", *args, cwd=tmp_path, env=remote_env)
+    assert done.returncode == 0, done.stderr
+    assert _watermarked(tmp_path / "wm.png") == ([255.0] * 3, [0.0] * 3)
 
 
 def test_remote_long_tool_follows_progress(tmp_path: Path, remote_env: dict[str, str]) -> None:

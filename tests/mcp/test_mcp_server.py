@@ -319,3 +319,22 @@ def test_library_files_are_resources_and_inputs(server: Server, admin_key: str) 
     assert mine and mine[0].name == "lib.png" and mine[0].mime_type == "image/png"
     assert base64.b64decode(read.contents[0].blob) == picture
     assert ran.structured_content["width"] == 15 and ran.structured_content["savedFileId"]
+
+
+def test_multi_file_tool_and_text_output(server: Server, admin_key: str) -> None:
+    from tests.tools.pdf.helpers import text_pdf
+
+    async def body(client: Client) -> tuple[Any, Any]:
+        files = [b64(text_pdf(["First doc"]), "one.pdf"), b64(text_pdf(["Second doc"]), "two.pdf")]
+        merged = await client.call_tool("pdf_merge-pdf", {"files": files})
+        url = merged.structured_content["downloadUrl"]
+        return merged, await client.call_tool("pdf_pdf-to-text", {"file": {"url": url}})
+
+    merged, text = run(server, admin_key, body)
+    assert not merged.is_error, merged.content
+    assert not text.is_error, text.content
+    link, extracted, answer = text.content
+    assert link.type == "resource_link" and link.mime_type.startswith("text/")
+    pages = [" ".join(p.split()) for p in extracted.text.split("\f") if p.strip()]
+    assert pages == ["First doc", "Second doc"]
+    assert text.structured_content["pages"] == 2
