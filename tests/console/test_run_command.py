@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -145,6 +147,37 @@ def test_extra_inputs_and_multi_file_tools(tmp_path: Path) -> None:
     assert [" ".join(t.split()) for t in page_texts((tmp_path / "all.pdf").read_bytes())] == ["Alpha", "Beta", "Gamma"]
 
 
+def _sine(path: Path, seconds: int = 3) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", str(path)],
+        check=True,
+    )
+    return path
+
+
+def test_long_tool_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    _sine(tmp_path / "t.wav")
+    master, terminal = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "reverse-audio", "t.wav", "-o", "r.wav"],
+        cwd=tmp_path,
+        env={k: v for k, v in env.items() if k not in SETTINGS_VARS},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the command has exited and closed the terminal
+        while chunk := os.read(master, 4096):
+            shown += chunk
+    os.close(master)
+    assert process.wait(60) == 0
+    text = shown.decode("utf-8", "replace")
+    assert "reverse-audio" in text and "\u2501" in text and "100%" in text  # rich's bar, drawn in place
+    assert (tmp_path / "r.wav").stat().st_size > 0
+
+
 def test_tools_lists_and_shows_settings(tmp_path: Path) -> None:
     listed = lutra("tools", "pdf", cwd=tmp_path)
     assert listed.returncode == 0
@@ -211,10 +244,7 @@ def test_remote_extra_input(tmp_path: Path, remote_env: dict[str, str]) -> None:
 
 
 def test_remote_long_tool_follows_progress(tmp_path: Path, remote_env: dict[str, str]) -> None:
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:duration=3", str(tmp_path / "t.wav")],
-        check=True,
-    )
+    _sine(tmp_path / "t.wav")
     done = lutra("run", "reverse-audio", "t.wav", "-o", "rev.wav", cwd=tmp_path, env=remote_env)
     assert done.returncode == 0, done.stderr
     assert "reverse-audio: 100%" in done.stderr  # plain progress lines: stderr is not a terminal here

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import sqlite3
 import subprocess
 import time
@@ -198,7 +199,12 @@ def test_other_users_results_are_not_reachable_by_url(server: Server, admin_key:
     admin = server.api()
     r = admin.post("/api/auth/register", json={"username": "mallory", "password": "first-password-1"})
     assert r.status_code == 201, r.text
-    first_login = server.client(server.login("mallory", "first-password-1"))
+    first_token = server.login("mallory", "first-password-1")
+    first_login = server.client(first_token)
+    # As over REST: a temporary password must be changed before anything else.
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    early = httpx.post(server.base + "/mcp", json=listing, headers={"Authorization": f"Bearer {first_token}"})
+    assert early.status_code == 403 and early.json()["code"] == "MUST_CHANGE_PASSWORD"
     changed = {"currentPassword": "first-password-1", "newPassword": "mallory-password-1"}
     assert first_login.post("/api/auth/change-password", json=changed).status_code == 200
     mallory = server.login("mallory", "mallory-password-1")
@@ -337,4 +343,4 @@ def test_multi_file_tool_and_text_output(server: Server, admin_key: str) -> None
     assert link.type == "resource_link" and link.mime_type.startswith("text/")
     pages = [" ".join(p.split()) for p in extracted.text.split("\f") if p.strip()]
     assert pages == ["First doc", "Second doc"]
-    assert text.structured_content["pages"] == 2
+    assert text.structured_content["pages"] == 2 and json.loads(answer.text)["pages"] == 2
