@@ -7,6 +7,7 @@ and resources are the server's, so they behave exactly as over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -18,6 +19,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.server.stdio import stdio_server
 
+from app.console.common import UNAVAILABLE, CommandError
 from app.mcp.server import lutra_server
 
 
@@ -59,14 +61,25 @@ def bridge(remote: Client) -> Server[Any]:
     )
 
 
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside the task groups' exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
 async def serve_stdio(server: str, key: str | None) -> None:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     url = endpoint_url(server)
     print(f"lutra mcp: bridging stdio to {url}", file=sys.stderr)
-    async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=None)) as http,
-        Client(streamable_http_client(url, http_client=http)) as remote,
-    ):
+    async with contextlib.AsyncExitStack() as stack:
+        http = await stack.enter_async_context(
+            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=None))
+        )
+        try:
+            remote = await stack.enter_async_context(Client(streamable_http_client(url, http_client=http)))
+        except Exception as exc:  # unreachable, refused credentials, not a Lutra: one line, exit 3
+            raise CommandError(f"cannot reach {url}: {_leaf(exc)}", UNAVAILABLE) from exc
         local = bridge(remote)
         async with stdio_server() as (read, write):
             await local.run(read, write, local.create_initialization_options())

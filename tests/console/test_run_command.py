@@ -312,3 +312,9 @@ def test_mcp_stdio_bridges_to_the_server(tmp_path: Path, remote_env: dict[str, s
     assert "image_resize" in names and "find_tools" in names
     assert (answer["width"], answer["height"]) == (5, 5)
     assert seen and seen[-1] == 100
+
+
+def test_mcp_stdio_without_a_server_says_so(tmp_path: Path) -> None:
+    done = lutra("mcp", "--stdio", "--server", "http://127.0.0.1:9", cwd=tmp_path)
+    assert done.returncode == 3
+    assert done.stderr.splitlines()[-1].startswith("lutra: cannot reach http://127.0.0.1:9/mcp")
