@@ -12,7 +12,6 @@ import json
 import logging
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import mcp_types as types
 from fastapi.concurrency import run_in_threadpool
@@ -33,7 +32,7 @@ from app.files import service as library
 from app.jobs.service import JobService
 from app.jobs.tool_routes import feature_problem, usable_tool, visible_tools
 from app.mcp import catalog
-from app.mcp.calls import CallResult, run_call
+from app.mcp.calls import run_call
 
 log = logging.getLogger("lutra.mcp")
 
@@ -167,31 +166,36 @@ def _is_text(path: Path) -> bool:
     return path.suffix.lower() in TEXT_SUFFIXES
 
 
-def _content(result: CallResult, origin: str) -> list[types.ContentBlock]:
-    """A link to every output, images under 1 MB inline, text outputs as text, the answer as JSON."""
+def _content(outputs: list[Path], body: dict[str, Any]) -> list[types.ContentBlock]:
+    """A link to every output (the answer's own downloadUrls, so they carry whatever the REST answer
+    carries), images under 1 MB inline, text outputs as text, and the answer itself as JSON."""
     blocks: list[types.ContentBlock] = []
-    job_id = result.body["jobId"]
-    for path in result.outputs:
+    urls = [d["downloadUrl"] for d in body.get("downloads") or []] or [body.get("downloadUrl")]
+    for path, url in zip(outputs, urls, strict=False):
         size = path.stat().st_size
         kind = sniff_file(path) or ""
         mime = mime_for(kind) if kind else "application/octet-stream"
-        url = f"{origin}/api/v1/download/{job_id}/{quote(path.name)}"
-        blocks.append(types.ResourceLink(uri=url, name=path.name, mime_type=mime, size=size))
+        if url:
+            blocks.append(types.ResourceLink(uri=url, name=path.name, mime_type=mime, size=size))
         if mime.startswith("image/") and mime != "image/svg+xml" and size < INLINE_IMAGE_MAX:
             blocks.append(types.ImageContent(data=base64.b64encode(path.read_bytes()).decode(), mime_type=mime))
         elif _is_text(path) and size <= INLINE_TEXT_MAX:
             blocks.append(types.TextContent(text=path.read_text("utf-8", errors="replace")))
-    blocks.append(types.TextContent(text=json.dumps(result.body, ensure_ascii=False)))
+    blocks.append(types.TextContent(text=json.dumps(body, ensure_ascii=False)))
     return blocks
 
 
 def _absolute(body: dict[str, Any], origin: str) -> dict[str, Any]:
     """The REST answer with its download addresses made absolute (a client may sit anywhere)."""
+
+    def full(url: Any) -> Any:
+        return origin + url if isinstance(url, str) and url.startswith("/") else url
+
     body = dict(body)
     if body.get("downloadUrl"):
-        body["downloadUrl"] = origin + body["downloadUrl"]
+        body["downloadUrl"] = full(body["downloadUrl"])
     if isinstance(body.get("downloads"), list):
-        body["downloads"] = [{**d, "downloadUrl": origin + d["downloadUrl"]} for d in body["downloads"]]
+        body["downloads"] = [{**d, "downloadUrl": full(d.get("downloadUrl"))} for d in body["downloads"]]
     return body
 
 
@@ -217,8 +221,9 @@ async def call_tool(ctx: ServerRequestContext[Any, Any], params: types.CallToolR
         result = await run_call(service, principal, tool, arguments, origin, progress)
     except LutraError as exc:
         return _error(exc)
-    content = await run_in_threadpool(_content, result, origin)
-    return types.CallToolResult(content=content, structured_content=_absolute(result.body, origin))
+    body = _absolute(result.body, origin)
+    content = await run_in_threadpool(_content, result.outputs, body)
+    return types.CallToolResult(content=content, structured_content=body)
 
 
 # -- resources: the file library -----------------------------------------------------------------------
