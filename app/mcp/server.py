@@ -69,6 +69,8 @@ def _mcp_tool(tool: Tool) -> types.Tool:
             title=tool.title,
             description=catalog.describe(tool),
             input_schema=catalog.input_schema(tool),
+            # Tools write new files and never touch their inputs or anything outside this server.
+            annotations=types.ToolAnnotations(destructive_hint=False, open_world_hint=False),
         )
     return found
 

@@ -109,6 +109,7 @@ def test_lists_one_tool_per_catalog_tool_with_its_settings_schema(server: Server
     assert {"image_resize", "pdf_merge-pdf", "audio_convert-audio"} <= set(tools)
     resize = tools["image_resize"]
     assert "Resize" in (resize.title or "")
+    assert resize.annotations.destructive_hint is False and resize.annotations.open_world_hint is False
     props = resize.input_schema["properties"]
     rest_schema = next(t for t in catalog if t["id"] == "resize")["settingsSchema"]
     assert props["settings"]["properties"] == rest_schema["properties"] and "width" in rest_schema["properties"]
