@@ -45,15 +45,16 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 
 
 def _run(args: argparse.Namespace) -> int:
-    values = settings_from(args.settings, args.set)
+    from app.console.listing import text_fields
+    from app.console.local import check_parts
+
     inputs = expand_inputs(args.inputs) if args.inputs else None
     parts = parts_from(args.part)
     remote = _remote(args)
     if remote is not None:
-        from app.console.local import check_parts
-
         try:
             tool = remote.tool(args.tool)
+            values = settings_from(args.settings, args.set, text_fields(tool["settingsSchema"]))
             check_parts([p["name"] for p in tool["inputs"].get("extra", [])], parts, tool["id"])
             many = inputs is not None and (inputs.expanded or len(inputs.files) > 1)
             batch = many and tool["inputs"]["maxFiles"] == 1
@@ -62,8 +63,9 @@ def _run(args: argparse.Namespace) -> int:
             remote.close()
     from app.console.local import find_tool, run_tool
 
-    tool = find_tool(args.tool)
-    return asyncio.run(run_tool(tool, values, inputs, args.output, as_json=args.json, parts=parts))
+    local = find_tool(args.tool)
+    values = settings_from(args.settings, args.set, text_fields(local.settings.model_json_schema()))
+    return asyncio.run(run_tool(local, values, inputs, args.output, as_json=args.json, parts=parts))
 
 
 def _tools(args: argparse.Namespace) -> int:

@@ -31,8 +31,9 @@ def _coerce(text: str) -> Any:
         return text
 
 
-def settings_from(settings_arg: str | None, sets: list[str] | None) -> dict[str, Any]:
-    """`--settings JSON|@file`, then every `--set key=value` merged over it (dotted keys nest)."""
+def settings_from(settings_arg: str | None, sets: list[str] | None, text: set[str] | None = None) -> dict[str, Any]:
+    """`--settings JSON|@file`, then every `--set key=value` merged over it (dotted keys nest; the
+    top-level settings named in `text` take the value as a string, as typed)."""
     values: dict[str, Any] = {}
     if settings_arg:
         text = settings_arg
@@ -57,7 +58,7 @@ def settings_from(settings_arg: str | None, sets: list[str] | None) -> dict[str,
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
                 raise CommandError(f"--set {key}: {part} is not an object")
-        target[leaf] = _coerce(raw)
+        target[leaf] = raw if not parents and leaf in (text or ()) else _coerce(raw)
     return values
 
 

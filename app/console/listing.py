@@ -25,6 +25,17 @@ def _variants(prop: dict[str, Any], defs: dict[str, Any]) -> tuple[list[dict[str
     return [o for o in resolved if o.get("type") != "null"], nullable
 
 
+def text_fields(schema: dict[str, Any]) -> set[str]:
+    """Settings that only take a string: `--set text=123` must stay the text "123", not a number."""
+    defs = schema.get("$defs", {})
+    found = set()
+    for name, prop in schema.get("properties", {}).items():
+        options, _ = _variants(prop, defs)
+        if options and all(o.get("type") == "string" for o in options):
+            found.add(name)
+    return found
+
+
 def _type_of(option: dict[str, Any]) -> str:
     if "enum" in option:
         return "one of: " + ", ".join(json.dumps(v) for v in option["enum"])

@@ -59,6 +59,17 @@ def test_runs_a_tool_on_one_file(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # no server, no database
 
 
+def test_a_tool_without_inputs_and_a_numeric_looking_text(tmp_path: Path) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    # `text` is a string setting: 12345 stays the text "12345" (other settings still read 2 as a number).
+    done = lutra("run", "barcode-generate", "--set", "text=12345", "--set", "scale=2", "-o", "code.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "code.png") as image:
+        assert [r.text for r in zxingcpp.read_barcodes(image)] == ["12345"]
+
+
 def test_default_output_never_overwrites(tmp_path: Path) -> None:
     png(tmp_path / "photo.png", 64, 48)
     png(tmp_path / "photo_resized.png", 5, 5)
