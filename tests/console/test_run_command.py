@@ -254,6 +254,19 @@ def test_remote_extra_input(tmp_path: Path, remote_env: dict[str, str]) -> None:
     assert _watermarked(tmp_path / "wm.png") == ([255.0] * 3, [0.0] * 3)
 
 
+def test_remote_catalog_and_saved_pipeline(tmp_path: Path, server: Server, remote_env: dict[str, str]) -> None:
+    shown = lutra("tools", "show", "image_resize", cwd=tmp_path, env=remote_env)
+    assert shown.returncode == 0 and "width: integer | null; range [1..16384]; default null" in shown.stdout
+    steps = [{"toolId": "resize", "settings": {"width": 30}}, {"toolId": "rotate", "settings": {"angle": 90}}]
+    api = server.client(remote_env["LUTRA_API_KEY"])
+    saved = api.post("/api/v1/pipeline/save", json={"name": "thumb", "steps": steps})
+    assert saved.status_code == 201, saved.text
+    png(tmp_path / "photo.png", 60, 30)
+    done = lutra("pipeline", "run", saved.json()["id"], "photo.png", "-o", "t.png", cwd=tmp_path, env=remote_env)
+    assert done.returncode == 0, done.stderr
+    assert size_of(tmp_path / "t.png") == (15, 30)
+
+
 def test_remote_long_tool_follows_progress(tmp_path: Path, remote_env: dict[str, str]) -> None:
     _sine(tmp_path / "t.wav")
     done = lutra("run", "reverse-audio", "t.wav", "-o", "rev.wav", cwd=tmp_path, env=remote_env)
