@@ -71,7 +71,9 @@ def _uploads(files: list[Path], max_bytes: int, field: str = "file") -> list[Upl
 
 def is_batch(tool: Tool, inputs: Inputs | None) -> bool:
     """Many inputs to a one-file tool (or a folder or glob) run as a batch, each file its own job."""
-    return bool(inputs) and tool.inputs.max_files == 1 and (inputs.expanded or len(inputs.files) > 1)  # type: ignore[union-attr]
+    if inputs is None:
+        return False
+    return tool.inputs.max_files == 1 and (inputs.expanded or len(inputs.files) > 1)
 
 
 def _failure(outcome: Outcome) -> CommandError:
@@ -97,6 +99,8 @@ async def run_steps(
         raise CommandError(str(problem), FAILED)
     settings = get_settings()
     batch = is_batch(first, inputs)
+    if batch and inputs is not None and settings.max_batch_size and len(inputs.files) > settings.max_batch_size:
+        raise CommandError(f"too many files: at most {settings.max_batch_size} per batch (MAX_BATCH_SIZE)")
     uploads = _uploads(inputs.files if inputs else [], settings.max_upload_bytes)
     extra = {name: _uploads([path], settings.max_upload_bytes, name)[0] for name, path in (parts or {}).items()}
     try:
