@@ -84,7 +84,7 @@ def test_session_token_works_like_a_key(server: Server) -> None:
     assert "image_resize" in {t.name for t in names.tools}
 
 
-def test_key_without_tools_use_sees_and_runs_nothing(server: Server) -> None:
+def test_key_without_tools_use_sees_and_runs_nothing(server: Server, admin_key: str) -> None:
     key = make_key(server, ["files:own"])
 
     async def body(client: Client) -> tuple[Any, Any]:
@@ -96,6 +96,12 @@ def test_key_without_tools_use_sees_and_runs_nothing(server: Server) -> None:
     assert listed.tools == []
     assert called.is_error
     assert called.structured_content == {"error": "Missing permission: tools:use", "code": "FORBIDDEN"}
+    # The other way round: a tools-only key runs tools but sees no library files.
+    api = server.api()
+    assert api.post("/api/v1/files/upload", files={"file": ("x.png", png(4, 4), "image/png")}).status_code == 201
+    tools_only = make_key(server, ["tools:use"])
+    assert run(server, tools_only, lambda c: c.list_resources()).resources == []
+    assert run(server, admin_key, lambda c: c.list_resources()).resources
 
 
 # -- listing -------------------------------------------------------------------------------------------
