@@ -1,4 +1,4 @@
-"""`lutra` command: serve the app, export its OpenAPI document, run migrations."""
+"""`lutra` command: serve the app, export its OpenAPI document, run migrations, run tools (app.console)."""
 
 from __future__ import annotations
 
@@ -60,8 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("output", nargs="?", default="openapi.yaml")
     export.set_defaults(func=_export_openapi)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    from app.console.commands import add_commands
+
+    add_commands(sub)
     args = parser.parse_args(argv)
-    args.func(args)
+    code = args.func(args)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

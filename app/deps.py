@@ -40,14 +40,18 @@ def _apply_rate_limit(request: Request, principal: Principal, limit: int) -> Non
         raise TooManyRequests("Rate limit exceeded, retry later", headers={**headers, "Retry-After": str(retry)})
 
 
-def _resolve(request: Request, db: Session, settings: Settings) -> Principal:
+def resolve_principal(request: Request, db: Session, settings: Settings, *, allow_cookie: bool = True) -> Principal:
+    """The caller, rate-limited. allow_cookie=False (the MCP endpoint): only an Authorization header counts,
+    so a web page can't make a signed-in browser call in with its cookie."""
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     if not settings.auth_enabled:
         principal = authn.open_principal(db)
     else:
-        raw = authn.bearer_token(request.headers.get("authorization"), request.cookies.get(authn.SESSION_COOKIE))
+        raw = authn.bearer_token(
+            request.headers.get("authorization"), request.cookies.get(authn.SESSION_COOKIE) if allow_cookie else None
+        )
         if raw is None:
             raise AuthRequired()
         # Decided by the key's full shape, not just "si_": a random session token may start with it too.
@@ -61,11 +65,11 @@ def _resolve(request: Request, db: Session, settings: Settings) -> Principal:
 
 def authenticated_even_if_must_change(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
     """For the few routes a user with a temporary password may call (session, logout, change-password)."""
-    return _resolve(request, db, settings)
+    return resolve_principal(request, db, settings)
 
 
 def authenticated(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
-    principal = _resolve(request, db, settings)
+    principal = resolve_principal(request, db, settings)
     if principal.must_change_password:
         raise Forbidden("Password change required before continuing", code="MUST_CHANGE_PASSWORD")
     return principal

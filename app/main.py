@@ -35,6 +35,7 @@ from app.jobs.routes import router as jobs_router
 from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
 from app.jobs.tool_routes import router as tools_router
+from app.mcp.endpoint import close_mcp, mount_mcp
 from app.memes.routes import router as memes_router
 from app.migrate import upgrade
 from app.pipelines.routes import router as pipelines_router
@@ -126,6 +127,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in cleanups:
             task.cancel()
         await asyncio.gather(*cleanups, return_exceptions=True)
+        await close_mcp(app)
         await automations.close()
         await runner.close()
         dispose_engine()
@@ -170,5 +172,6 @@ def create_app() -> FastAPI:
         app.include_router(router)
     add_tool_routes(app)
     mount_docs_assets(app)
+    mount_mcp(app)  # /mcp: the MCP server (its SDK loads on first use)
     mount_web(app)  # the browser UI: its pages and /static, after every /api route
     return app

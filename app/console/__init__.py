@@ -1,0 +1,1 @@
+"""The `lutra` command line beyond serving: run tools and pipelines, list tools, bridge MCP over stdio."""

@@ -1,0 +1,1 @@
+"""Lutra over the Model Context Protocol: the /mcp endpoint and `lutra mcp --stdio`."""
