@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from app.engine.media.sniff import KIND_GROUPS
+from app.engine.media.sniff import expand_kinds
 from app.engine.tool import Produces, Tool
 
 MAX_STEPS = 4
@@ -83,8 +83,7 @@ class Route:
 
 
 def _sources(tool: Tool, produces: Produces) -> list[str]:
-    kinds = produces.from_kinds or tool.inputs.kinds
-    return list(dict.fromkeys(k for group in kinds for k in KIND_GROUPS.get(group, (group,))))
+    return expand_kinds(produces.from_kinds or tool.inputs.kinds)
 
 
 Cost = tuple[int, int, tuple[str, ...], tuple[str, ...]]  # steps, preference sum, tool ids, kinds
