@@ -12,11 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from app.auth.principal import Principal
+from app.auth.signed_urls import url_path, verify_library
 from app.config import Settings, get_settings
 from app.db import session_scope
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, require, signed_link_or_user
 from app.engine.media.sniff import sniff_file
-from app.errors import BadRequest, Conflict, NotFound
+from app.errors import BadRequest, Conflict, Forbidden, NotFound
 from app.files import service
 from app.files.schemas import (
     DeleteBody,
@@ -117,7 +118,7 @@ def _job_output(jobs_out: Path, job: Job, filename: str | None) -> Path:
     else:
         url = (job.result or {}).get("downloadUrl") if isinstance(job.result, dict) else None
         if url:
-            path = jobs_out / unquote(url.rsplit("/", 1)[-1])
+            path = jobs_out / unquote(url_path(url).rsplit("/", 1)[-1])
         else:
             outputs = sorted(p for p in jobs_out.glob("*") if p.is_file()) if jobs_out.is_dir() else []
             if len(outputs) != 1:
@@ -200,11 +201,23 @@ _SAFE_HEADERS = {
 }
 
 
+LibraryLinkOrUser = Annotated[
+    Principal | None, Depends(signed_link_or_user(lambda p, exp, sig, s: verify_library(p["file_id"], exp, sig, s)))
+]
+
+
 @router.get("/api/v1/files/{file_id}/download", summary="Download a library file (supports Range)")
 def download_file(
-    file_id: str, request: Request, db: SessionDep, settings: SettingsDep, principal: FilesUser
+    file_id: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    principal: LibraryLinkOrUser,
 ) -> FileResponse:
-    row = service.get_visible(db, principal, file_id)
+    """Needs credentials, or the `exp` and `sig` of a file's signed `downloadUrl` (valid 24 hours)."""
+    if principal is not None and not principal.has("files:own"):
+        raise Forbidden("Missing permission: files:own")
+    row = service.get_visible(db, principal, file_id) if principal is not None else service.get_any(db, file_id)
     path = service.path_of(settings, row)
     if not path.is_file():
         raise NotFound("File content is missing", code="FILE_NOT_FOUND")

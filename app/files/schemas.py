@@ -16,6 +16,7 @@ class FileOut(BaseModel):
     parentId: str | None = None
     toolChain: list[str] = Field(default_factory=list, description="Tools applied since the first version")
     createdAt: str
+    downloadUrl: str = Field(description="Signed link to the file's content, usable without credentials for 24 hours")
 
 
 class FileVersion(FileOut):

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from app.auth.signed_urls import sign_download_url
 from app.config import Settings
 from app.db import session_scope
 from app.engine.ai.bundles import FeatureNotInstalled
@@ -42,7 +42,8 @@ def new_job_id() -> str:
 
 
 def download_url(job_id: str, filename: str) -> str:
-    return f"/api/v1/download/{job_id}/{quote(filename)}"
+    """Signed: the client may fetch it without credentials while the workspace lives."""
+    return sign_download_url(job_id, filename)
 
 
 # -- settings -----------------------------------------------------------------
@@ -327,16 +328,16 @@ class JobService:
     def result_body(self, job_id: str, outcome: Outcome, bytes_in: int) -> dict[str, Any]:
         outputs = [Path(p) for p in outcome.outputs]
         sizes = [p.stat().st_size for p in outputs]
+        urls = [download_url(job_id, p.name) for p in outputs]
         body: dict[str, Any] = {
             "jobId": job_id,
-            "downloadUrl": download_url(job_id, outputs[0].name) if outputs else None,
+            "downloadUrl": urls[0] if outputs else None,
             "originalSize": bytes_in,
             "processedSize": sum(sizes),
         }
         if len(outputs) > 1:
             body["downloads"] = [
-                {"filename": p.name, "downloadUrl": download_url(job_id, p.name), "size": s}
-                for p, s in zip(outputs, sizes, strict=True)
+                {"filename": p.name, "downloadUrl": u, "size": s} for p, s, u in zip(outputs, sizes, urls, strict=True)
             ]
         for key, value in outcome.data.items():
             body.setdefault(key, value)

@@ -15,7 +15,10 @@ from tests.assertions import assert_error
 from tests.engine.helpers import jpeg, png
 from tests.files.helpers import upload, user_client
 
-FIELDS = {"id", "originalName", "mimeType", "size", "width", "height", "version", "parentId", "toolChain", "createdAt"}
+FIELDS = {
+    *("id", "originalName", "mimeType", "size", "width", "height", "version", "parentId", "toolChain", "createdAt"),
+    "downloadUrl",
+}
 
 
 def test_upload_list_show_download(tools_client: TestClient) -> None:
