@@ -47,6 +47,16 @@ class SaveResultBody(BaseModel):
     parentId: str | None = Field(None, max_length=36, description="Save as the next version of this file's chain")
 
 
+class SaveResultForm(BaseModel):
+    """The multipart variant (SnapOtter's): the file itself rather than a job's output."""
+
+    model_config = ConfigDict(extra="ignore")
+    parentId: str | None = Field(None, max_length=36, description="Save as the next version of this file's chain")
+    toolId: str | None = Field(
+        None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="The tool that made it (kept in toolChain)"
+    )
+
+
 class SavedAnswer(BaseModel):
     file: FileOut
 
