@@ -46,6 +46,20 @@ def download_url(job_id: str, filename: str) -> str:
     return sign_download_url(job_id, filename)
 
 
+def _link_outputs(job_id: str, data: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """A tool names files it wrote under keys ending in "Url" (top level, or in a list of objects);
+    those names become signed download URLs. Anything that is not a file of this job stays as it is."""
+
+    def link(key: str, value: Any) -> Any:
+        if key.endswith("Url") and isinstance(value, str) and "/" not in value and (out_dir / value).is_file():
+            return download_url(job_id, value)
+        if isinstance(value, list):
+            return [{k: link(k, v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
+        return value
+
+    return {key: link(key, value) for key, value in data.items()}
+
+
 # -- settings -----------------------------------------------------------------
 
 
@@ -339,8 +353,12 @@ class JobService:
             body["downloads"] = [
                 {"filename": p.name, "downloadUrl": u, "size": s} for p, s, u in zip(outputs, sizes, urls, strict=True)
             ]
-        for key, value in outcome.data.items():
-            body.setdefault(key, value)
+        linked = _link_outputs(job_id, outcome.data, self.output_dir(job_id))
+        for key, value in linked.items():
+            if key == "downloadUrl" and value != outcome.data.get(key):
+                body[key] = value  # the tool named its main file (e.g. the ZIP of several pages)
+            else:
+                body.setdefault(key, value)
         return body
 
     async def finish(
