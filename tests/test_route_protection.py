@@ -39,6 +39,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/login"),
     ("GET", "/change-password"),
     ("GET", "/tools/{section}/{tool_id}"),
+    ("GET", "/pdf-organizer"),
     ("GET", "/pipelines"),
     ("GET", "/files"),
     ("GET", "/files/{file_id}"),

@@ -27,6 +27,7 @@ UI_PATHS = (
     "/login",
     "/change-password",
     "/tools/{section}/{tool_id}",
+    "/pdf-organizer",
     "/pipelines",
     "/files",
     "/files/{file_id}",

@@ -6,6 +6,7 @@ import { clear, errorMessage, h } from './dom.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
+import * as organizer from './pages/organizer.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
@@ -18,6 +19,7 @@ const ROUTES = [
   { pattern: /^\/login$/, page: login, anonymous: true },
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
+  { pattern: /^\/pdf-organizer$/, page: organizer, nav: 'tools' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },
   { pattern: /^\/files\/([^/]+)$/, page: files.detail, keys: ['fileId'], permission: 'files:own', nav: 'files' },
