@@ -98,6 +98,17 @@ def validate_settings(
     return own
 
 
+def redact_secrets(tool: Tool, values: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the job row keeps them: fields marked writeOnly (a certificate's password) are
+    used for the run but never stored."""
+    secret = {
+        name
+        for name, info in tool.settings.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("writeOnly")
+    }
+    return {k: ("[redacted]" if k in secret and v else v) for k, v in values.items()}
+
+
 # -- inputs ---------------------------------------------------------------------
 
 
@@ -287,7 +298,8 @@ class JobService:
     async def create(
         self, job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
     ) -> None:
-        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, settings, bytes_in)
+        stored = redact_secrets(tool, settings) if tool is not None else settings
+        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, stored, bytes_in)
 
     def spec(
         self,

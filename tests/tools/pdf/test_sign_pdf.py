@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
+from app.db import session_scope
+from app.models import Job
 from tests.tools.pdf.helpers import download, pdf_text, refused, text_pdf
 
 SIZE = (400.0, 300.0)
@@ -106,6 +108,10 @@ def test_pades_signature_verified_by_pdfsig_and_pyhanko(av: TestClient, tmp_path
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["digitallySigned"], body["signatureLevel"]) == (True, "PAdES-B-B")
+    # The certificate's password was used, not stored with the job.
+    with session_scope() as db:
+        stored = db.get(Job, body["jobId"]).settings
+    assert stored["certificatePassword"] == "[redacted]" and stored["reason"] == "Approval"
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(download(av, body))
 
