@@ -22,7 +22,8 @@ def test_multipart_saves_the_sent_file_as_the_next_version(tools_client: TestCli
     assert r.status_code == 201, r.text
     v2 = r.json()["file"]
     assert (v2["version"], v2["parentId"], v2["toolChain"]) == (2, v1["id"], ["crop"])
-    assert (v2["originalName"], v2["width"], v2["height"], v2["size"]) == ("photo-edited.png", 8, 4, len(edited))
+    # A version keeps its chain's name (only the extension follows the new file).
+    assert (v2["originalName"], v2["width"], v2["height"], v2["size"]) == ("photo.png", 8, 4, len(edited))
     stored = c.get(f"/api/v1/files/{v2['id']}/download").content
     assert stored == edited and pyvips.Image.new_from_buffer(stored, "").getpoint(0, 0)[:3] == [0, 200, 0]
     assert [v["toolId"] for v in c.get(f"/api/v1/files/{v2['id']}").json()["versions"]] == [None, "crop"]
