@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from app.auth import authenticate as authn
@@ -77,6 +77,31 @@ def authenticated(request: Request, db: SessionDep, settings: SettingsDep) -> Pr
 
 CurrentUser = Annotated[Principal, Depends(authenticated)]
 CurrentUserAllowingPasswordChange = Annotated[Principal, Depends(authenticated_even_if_must_change)]
+
+
+LinkExpiry = Annotated[str | None, Query(description="Signed link: expiry (Unix seconds)", max_length=12)]
+LinkSignature = Annotated[str | None, Query(description="Signed link: signature, as handed out in downloadUrl")]
+# Checks a link's (exp, sig) against the route's path parameters.
+LinkCheck = Callable[[dict[str, Any], str | None, str | None, Settings], bool]
+
+
+def signed_link_or_user(check: LinkCheck) -> Callable[..., Principal | None]:
+    """Dependency factory for download routes: None when a valid signed link opens the file, else the
+    caller (401 without credentials). A stale or forged link says so, so a script knows to ask again."""
+
+    def dependency(
+        request: Request, db: SessionDep, settings: SettingsDep, exp: LinkExpiry = None, sig: LinkSignature = None
+    ) -> Principal | None:
+        if check(request.path_params, exp, sig, settings):
+            return None
+        try:
+            return authenticated(request, db, settings)
+        except AuthRequired:
+            if sig is not None:
+                raise AuthRequired("Download link is invalid or expired", code="INVALID_DOWNLOAD_LINK") from None
+            raise
+
+    return dependency
 
 
 def require(*permissions: str) -> Callable[..., Principal]:

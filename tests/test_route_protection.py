@@ -22,6 +22,8 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/api/v1/config/auth"),
     ("GET", "/api/v1/config/analytics"),
     ("POST", "/api/auth/login"),
+    # Logging out without a session (or twice) answers 200: there is nothing to protect.
+    ("POST", "/api/auth/logout"),
     ("*", "/api/docs"),
     # Swagger UI's own scripts and styles, served locally so the docs work offline.
     ("GET", "/api/docs/assets/{rest:path}"),
@@ -38,6 +40,7 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/change-password"),
     ("GET", "/tools/{section}/{tool_id}"),
     ("GET", "/convert"),
+    ("GET", "/pdf-organizer"),
     ("GET", "/pipelines"),
     ("GET", "/automations"),
     # The service worker script: the app shell's file list, no data (app/web/sw.js).

@@ -21,6 +21,7 @@ from app.deps import (
     CurrentUserAllowingPasswordChange,
     SessionDep,
     SettingsDep,
+    authenticated_even_if_must_change,
     client_ip,
     require,
 )
@@ -98,8 +99,20 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
     return {"token": token, "user": service.user_view(db, user), "expiresAt": expires.isoformat()}
 
 
+def _caller_if_any(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
+    try:
+        return authenticated_even_if_must_change(request, db, settings)
+    except AuthRequired:
+        return None
+
+
 @router.post("/logout", summary="End the current session")
-def logout(request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+def logout(request: Request, principal: Annotated[Principal | None, Depends(_caller_if_any)], db: SessionDep) -> Any:
+    """Without a session (or with one already ended) it answers 200 too: logging out twice is not an error."""
+    if principal is None:
+        response = JSONResponse(OK)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
     if principal.session_id:
         row = db.get(UserSession, principal.session_id)
         if row is not None:

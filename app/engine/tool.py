@@ -78,6 +78,13 @@ class Inputs:
     min_files: int = 1
     max_files: int = 1
     extra: tuple[ExtraPart, ...] = ()
+    # Files needed in all, optional extra parts counted: compare takes its second image either way.
+    min_total: int = 1
+
+    @property
+    def chainable(self) -> bool:
+        """Can run on one file alone: a pipeline step gets exactly one (the upload or the last output)."""
+        return self.takes_files and max(self.min_files, self.min_total) <= 1 and not any(p.required for p in self.extra)
 
     @property
     def takes_files(self) -> bool:
@@ -220,6 +227,7 @@ class Tool:
             "title": self.title,
             "description": self.description,
             "long": self.long,
+            "async": self.long,  # SnapOtter's name: answers 202 and runs as a job (false: 200 with the result)
             "experimental": self.experimental,
             "formats": list(self.formats),
             "feature": self.feature,

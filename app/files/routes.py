@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ValidationError
 
 from app.auth.principal import Principal
+from app.auth.signed_urls import url_path, verify_library
 from app.config import Settings, get_settings
 from app.db import session_scope
-from app.deps import SessionDep, SettingsDep, require
+from app.deps import SessionDep, SettingsDep, require, signed_link_or_user
 from app.engine.media.sniff import sniff_file
-from app.errors import BadRequest, Conflict, NotFound
+from app.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from app.files import service
 from app.files.schemas import (
     DeleteBody,
@@ -26,11 +28,13 @@ from app.files.schemas import (
     FilesAnswer,
     SavedAnswer,
     SaveResultBody,
+    SaveResultForm,
     WorkspaceAnswer,
 )
 from app.jobs.access import check_path_part, job_service, visible_job
 from app.jobs.batch import unique_name
 from app.jobs.routes import check_range, content_disposition
+from app.jobs.tool_routes import read_json_body
 from app.jobs.uploads import ReceivedForm, receive_form
 from app.models import Job
 
@@ -38,6 +42,7 @@ router = APIRouter(tags=["files"])
 FilesUser = Annotated[Principal, Depends(require("files:own"))]
 ToolsUser = Annotated[Principal, Depends(require("tools:use"))]
 MAX_FILES_PER_UPLOAD = 100
+_M = TypeVar("_M", bound=BaseModel)
 
 
 async def _receive(request: Request, dest: Path, settings: Settings, max_files: int) -> ReceivedForm:
@@ -117,7 +122,7 @@ def _job_output(jobs_out: Path, job: Job, filename: str | None) -> Path:
     else:
         url = (job.result or {}).get("downloadUrl") if isinstance(job.result, dict) else None
         if url:
-            path = jobs_out / unquote(url.rsplit("/", 1)[-1])
+            path = jobs_out / unquote(url_path(url).rsplit("/", 1)[-1])
         else:
             outputs = sorted(p for p in jobs_out.glob("*") if p.is_file()) if jobs_out.is_dir() else []
             if len(outputs) != 1:
@@ -128,14 +133,39 @@ def _job_output(jobs_out: Path, job: Job, filename: str | None) -> Path:
     return path
 
 
+_SAVE_RESULT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": SaveResultBody.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    **SaveResultForm.model_json_schema(),
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The file to store"},
+                        **SaveResultForm.model_json_schema()["properties"],
+                    },
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/api/v1/files/save-result",
     status_code=201,
     response_model=SavedAnswer,
-    summary="Save a job's output to the library",
+    summary="Save a job's output (JSON) or an edited file (multipart) to the library",
+    openapi_extra=_SAVE_RESULT_BODY,
 )
-async def save_result(body: SaveResultBody, request: Request, principal: FilesUser) -> Any:
-    """With `parentId` the output becomes the next version of that file's chain; otherwise a new file."""
+async def save_result(request: Request, principal: FilesUser) -> Any:
+    """JSON `{jobId, filename?, parentId?}` saves a job's output; multipart `file` (with `parentId`, `toolId`)
+    saves the sent file. With `parentId` it becomes the next version of that file's chain, else a new file."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data":
+        return {"file": await _save_sent_file(request, principal)}
+    body = _validated(SaveResultBody, await read_json_body(request))
     job = await visible_job(body.jobId, principal)
     if job.status != "completed":
         raise Conflict(f"Job is {job.status}, not completed", code="JOB_NOT_COMPLETED")
@@ -143,6 +173,42 @@ async def save_result(body: SaveResultBody, request: Request, principal: FilesUs
     source = _job_output(jobs.output_dir(job.id), job, body.filename)
     row = await run_in_threadpool(save_output, principal, source, job, body.parentId)
     return {"file": row}
+
+
+def _validated(model: type[_M], values: dict[str, Any]) -> _M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        details = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in exc.errors()}
+        name, message = next(iter(details.items()))
+        raise ValidationFailed(f"Invalid {name}: {message}", details=details) from exc
+
+
+async def _save_sent_file(request: Request, principal: Principal) -> dict[str, Any]:
+    """SnapOtter's form: the edited file itself, the version it follows and the tool that made it."""
+    settings = get_settings()
+    staging = service.staging_dir(settings)
+    form = await _receive(request, staging, settings, 1)
+    try:
+        fields = _validated(SaveResultForm, {k: v for k, v in form.fields.items() if v != ""})
+    except ValidationFailed:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    sent = form.files[0]
+
+    def store() -> dict[str, Any]:
+        with session_scope() as db:
+            parent = service.get_visible(db, principal, fields.parentId) if fields.parentId else None
+            name = service.display_name(sent.original, sent.filename)
+            row = service.add_file(
+                db, settings, principal.user_id, sent.path, name, move=True, parent=parent, tool_id=fields.toolId
+            )
+            return service.file_out(row)
+
+    try:
+        return await run_in_threadpool(store)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def save_output(principal: Principal, source: Path, job: Job, parent_id: str | None) -> dict[str, Any]:
@@ -205,11 +271,23 @@ _SAFE_HEADERS = {
 }
 
 
+LibraryLinkOrUser = Annotated[
+    Principal | None, Depends(signed_link_or_user(lambda p, exp, sig, s: verify_library(p["file_id"], exp, sig, s)))
+]
+
+
 @router.get("/api/v1/files/{file_id}/download", summary="Download a library file (supports Range)")
 def download_file(
-    file_id: str, request: Request, db: SessionDep, settings: SettingsDep, principal: FilesUser
+    file_id: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    principal: LibraryLinkOrUser,
 ) -> FileResponse:
-    row = service.get_visible(db, principal, file_id)
+    """Needs credentials, or the `exp` and `sig` of a file's signed `downloadUrl` (valid 24 hours)."""
+    if principal is not None and not principal.has("files:own"):
+        raise Forbidden("Missing permission: files:own")
+    row = service.get_visible(db, principal, file_id) if principal is not None else service.get_any(db, file_id)
     path = service.path_of(settings, row)
     if not path.is_file():
         raise NotFound("File content is missing", code="FILE_NOT_FOUND")

@@ -17,6 +17,7 @@ class FileOut(BaseModel):
     parentId: str | None = None
     toolChain: list[str] = Field(default_factory=list, description="Tools applied since the first version")
     createdAt: str
+    downloadUrl: str = Field(description="Signed link to the file's content, usable without credentials for 24 hours")
 
 
 class FileVersion(FileOut):
@@ -45,6 +46,16 @@ class SaveResultBody(BaseModel):
     jobId: str = Field(max_length=128)
     filename: str | None = Field(None, max_length=255, description="Which output; default: the job's main output")
     parentId: str | None = Field(None, max_length=36, description="Save as the next version of this file's chain")
+
+
+class SaveResultForm(BaseModel):
+    """The multipart variant (SnapOtter's): the file itself rather than a job's output."""
+
+    model_config = ConfigDict(extra="ignore")
+    parentId: str | None = Field(None, max_length=36, description="Save as the next version of this file's chain")
+    toolId: str | None = Field(
+        None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$", description="The tool that made it (kept in toolChain)"
+    )
 
 
 class SavedAnswer(BaseModel):

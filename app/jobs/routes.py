@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
-from app.deps import CurrentUser
+from app.auth.principal import Principal
+from app.auth.signed_urls import verify_download
+from app.deps import CurrentUser, signed_link_or_user
 from app.engine.media.sniff import mime_for, sniff_file
 from app.errors import BadRequest, LutraError, NotFound
 from app.jobs.access import check_path_part, job_service, visible_job
@@ -103,11 +105,19 @@ def check_range(header: str | None, size: int) -> None:
         ) from exc
 
 
+JobLinkOrUser = Annotated[
+    Principal | None,
+    Depends(signed_link_or_user(lambda p, exp, sig, s: verify_download(p["job_id"], p["filename"], exp, sig, s))),
+]
+
+
 @router.get("/api/v1/download/{job_id}/{filename:path}", summary="Download a job's output (supports Range)")
-async def download(job_id: str, filename: str, request: Request, principal: CurrentUser) -> FileResponse:
+async def download(job_id: str, filename: str, request: Request, principal: JobLinkOrUser) -> FileResponse:
+    """Needs credentials, or the `exp` and `sig` of the signed `downloadUrl` an answer gave (no header needed)."""
     check_path_part(job_id)
     check_path_part(filename)
-    await visible_job(job_id, principal)
+    if principal is not None:
+        await visible_job(job_id, principal)
     path = job_service(request).output_dir(job_id) / filename
     if not path.is_file():
         raise NotFound("File not found")

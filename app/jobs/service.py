@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from app.auth.signed_urls import sign_download_url
 from app.config import Settings
 from app.db import session_scope
 from app.engine.ai.bundles import FeatureNotInstalled
@@ -42,7 +42,22 @@ def new_job_id() -> str:
 
 
 def download_url(job_id: str, filename: str) -> str:
-    return f"/api/v1/download/{job_id}/{quote(filename)}"
+    """Signed: the client may fetch it without credentials while the workspace lives."""
+    return sign_download_url(job_id, filename)
+
+
+def _link_outputs(job_id: str, data: dict[str, Any], out_dir: Path) -> dict[str, Any]:
+    """A tool names files it wrote under keys ending in "Url" (top level, or in a list of objects);
+    those names become signed download URLs. Anything that is not a file of this job stays as it is."""
+
+    def link(key: str, value: Any) -> Any:
+        if key.endswith("Url") and isinstance(value, str) and "/" not in value and (out_dir / value).is_file():
+            return download_url(job_id, value)
+        if isinstance(value, list):
+            return [{k: link(k, v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
+        return value
+
+    return {key: link(key, value) for key, value in data.items()}
 
 
 # -- settings -----------------------------------------------------------------
@@ -81,6 +96,17 @@ def validate_settings(
         except FeatureNotInstalled as exc:
             raise NotImplementedFeature(prefix + str(exc), fields=exc.fields()) from exc
     return own
+
+
+def redact_secrets(tool: Tool, values: dict[str, Any]) -> dict[str, Any]:
+    """The settings as the job row keeps them: fields marked writeOnly (a certificate's password) are
+    used for the run but never stored."""
+    secret = {
+        name
+        for name, info in tool.settings.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("writeOnly")
+    }
+    return {k: ("[redacted]" if k in secret and v else v) for k, v in values.items()}
 
 
 # -- inputs ---------------------------------------------------------------------
@@ -271,7 +297,8 @@ class JobService:
     async def create(
         self, job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
     ) -> None:
-        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, settings, bytes_in)
+        stored = redact_secrets(tool, settings) if tool is not None else settings
+        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, stored, bytes_in)
 
     def spec(
         self,
@@ -326,19 +353,23 @@ class JobService:
     def result_body(self, job_id: str, outcome: Outcome, bytes_in: int) -> dict[str, Any]:
         outputs = [Path(p) for p in outcome.outputs]
         sizes = [p.stat().st_size for p in outputs]
+        urls = [download_url(job_id, p.name) for p in outputs]
         body: dict[str, Any] = {
             "jobId": job_id,
-            "downloadUrl": download_url(job_id, outputs[0].name) if outputs else None,
+            "downloadUrl": urls[0] if outputs else None,
             "originalSize": bytes_in,
             "processedSize": sum(sizes),
         }
         if len(outputs) > 1:
             body["downloads"] = [
-                {"filename": p.name, "downloadUrl": download_url(job_id, p.name), "size": s}
-                for p, s in zip(outputs, sizes, strict=True)
+                {"filename": p.name, "downloadUrl": u, "size": s} for p, s, u in zip(outputs, sizes, urls, strict=True)
             ]
-        for key, value in outcome.data.items():
-            body.setdefault(key, value)
+        linked = _link_outputs(job_id, outcome.data, self.output_dir(job_id))
+        for key, value in linked.items():
+            if key == "downloadUrl" and value != outcome.data.get(key):
+                body[key] = value  # the tool named its main file (e.g. the ZIP of several pages)
+            else:
+                body.setdefault(key, value)
         return body
 
     async def finish(

@@ -25,6 +25,7 @@ from app.engine.tool import Action, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, NotFound, NotImplementedFeature
 from app.files.service import save_job_output, stage_for_job
 from app.jobs.access import job_service
+from app.jobs.schemas import ACCEPTED_RESPONSE, DONE_RESPONSE
 from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
 from app.jobs.uploads import ReceivedForm, UploadedFile, receive_form
 from app.settings import service as runtime_settings
@@ -368,6 +369,8 @@ def add_tool_routes(app: FastAPI) -> None:
             description=_describe(tool),
             tags=[f"tools: {tool.section}"],
             openapi_extra=request_body,
+            status_code=202 if tool.long else 200,
+            responses=ACCEPTED_RESPONSE if tool.long else DONE_RESPONSE,
         )
         for act in registry.actions_of(tool.id):
             app.add_api_route(

@@ -20,6 +20,7 @@ from app.engine.tool import Tool
 from app.errors import BadRequest, NotFound, NotImplementedFeature, ValidationFailed
 from app.jobs.access import job_service
 from app.jobs.batch import respond_with_zip
+from app.jobs.schemas import ACCEPTED_RESPONSE, DONE_RESPONSE
 from app.jobs.service import CheckedInputs, JobService, check_uploads, validate_settings
 from app.jobs.tool_routes import feature_problem, outcome_error, quietly, split_parts, visible_tools
 from app.jobs.uploads import ReceivedForm, receive_form
@@ -47,8 +48,9 @@ class SaveBody(PipelineBody):
 
 
 def pipeline_usable(tool: Tool) -> bool:
-    """A step takes the previous step's file: tools needing no file or a second upload can't chain."""
-    return tool.inputs.takes_files and not any(p.required for p in tool.inputs.extra)
+    """A step gets exactly one file, the upload or the previous step's output: tools that need no file,
+    a second upload, or several files (collage, compare) can't be a step."""
+    return tool.inputs.chainable
 
 
 async def check_steps(steps: list[StepBody], max_steps: int) -> tuple[list[Step], list[Tool]]:
@@ -112,7 +114,11 @@ def _steps_json(steps: list[Step]) -> list[dict[str, Any]]:
     return [{"toolId": s.tool_id, "settings": s.settings} for s in steps]
 
 
-@router.post("/execute", summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)")
+@router.post(
+    "/execute",
+    summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)",
+    responses={**DONE_RESPONSE, **ACCEPTED_RESPONSE},
+)
 async def execute(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
     job_id = service.new_id()
@@ -219,4 +225,6 @@ def delete_pipeline(pipeline_id: str, principal: PipelineOwner, db: SessionDep) 
 
 @router.get("/tools", summary="Tool ids usable as pipeline steps")
 async def pipeline_tools(_: PipelineOwner) -> Any:
-    return {"toolIds": [t.id for t in await visible_tools() if pipeline_usable(t)]}
+    """Exactly the tools check_steps accepts: chainable, and (AI tools) with their models installed."""
+    tools = await visible_tools()
+    return {"toolIds": [t.id for t in tools if pipeline_usable(t) and feature_problem(t) is None]}

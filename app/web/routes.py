@@ -34,6 +34,7 @@ UI_PATHS = (
     "/change-password",
     "/tools/{section}/{tool_id}",
     "/convert",
+    "/pdf-organizer",
     "/pipelines",
     "/automations",
     "/files",

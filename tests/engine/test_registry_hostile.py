@@ -160,7 +160,10 @@ def _value_for(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
     if kind == "boolean":
         return True
     if kind == "array":
-        return []
+        # As many items as the schema asks for (a list of page operations needs at least one).
+        return [_value_for(schema.get("items", {}), defs) for _ in range(schema.get("minItems", 0))]
+    if kind == "object" and "properties" in schema:
+        return {k: _value_for(schema["properties"][k], defs) for k in schema.get("required", [])}
     return None
 
 

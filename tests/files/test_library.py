@@ -15,7 +15,8 @@ from tests.assertions import assert_error
 from tests.engine.helpers import jpeg, png
 from tests.files.helpers import upload, user_client
 
-# The seed's fields, plus `kind` (the detected content type, which the UI's pickers filter on).
+# The seed's fields, plus `kind` (the detected content type, which the UI's pickers filter on) and
+# `downloadUrl` (a signed link, valid 24 hours).
 FIELDS = {
     "id",
     "originalName",
@@ -28,6 +29,7 @@ FIELDS = {
     "parentId",
     "toolChain",
     "createdAt",
+    "downloadUrl",
 }
 
 

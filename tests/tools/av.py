@@ -204,7 +204,7 @@ def fetch(client: TestClient, result: dict[str, Any], tmp_path: Path, url: str |
     url = url or result["downloadUrl"]
     r = client.get(url)
     assert r.status_code == 200, r.text
-    path = tmp_path / url.rsplit("/", 1)[-1]
+    path = tmp_path / url.split("?")[0].rsplit("/", 1)[-1]
     path.write_bytes(r.content)
     return path
 

@@ -19,6 +19,7 @@ PAGES = [
     "/",
     "/tools/image/resize",
     "/tools/pdf/merge-pdf",
+    "/pdf-organizer",
     "/tools/audio/transcribe-audio",
     "/pipelines",
     "/files",

@@ -25,6 +25,7 @@ TEXT_KINDS = ("txt", "csv", "json", "xml", "yaml", "markdown", "html")
 MIME = {
     "jpeg": "image/jpeg",
     "png": "image/png",
+    "pkcs12": "application/x-pkcs12",
     "webp": "image/webp",
     "gif": "image/gif",
     "tiff": "image/tiff",
@@ -102,6 +103,15 @@ def _ftyp(head: bytes) -> str | None:
     return "mp4"
 
 
+def _is_pkcs12(head: bytes) -> bool:
+    """A PKCS#12 key store (.p12/.pfx): an ASN.1 SEQUENCE whose first element is INTEGER 3 (RFC 7292)."""
+    if len(head) < 8 or head[0] != 0x30:
+        return False
+    size = head[1]
+    start = 2 + (size & 0x7F if size > 0x80 else 0)  # long-form length bytes; 0x80 is BER's indefinite
+    return head[start : start + 3] == b"\x02\x01\x03"
+
+
 def sniff_bytes(head: bytes) -> str | None:
     """Returns the content kind of a file from its first bytes, or None when unrecognised."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -149,6 +159,8 @@ def sniff_bytes(head: bytes) -> str | None:
         return "ogg"
     if head.startswith(b"fLaC"):
         return "flac"
+    if _is_pkcs12(head):
+        return "pkcs12"
     kind = _ftyp(head)
     if kind:
         return kind

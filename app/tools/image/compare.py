@@ -60,6 +60,7 @@ def picture(mode: str, a: pyvips.Image, b: pyvips.Image, differs: pyvips.Image) 
         kinds=IMAGE_KINDS,
         min_files=1,
         max_files=2,
+        min_total=2,
         extra=(ExtraPart("compare", kinds=IMAGE_KINDS, required=False, description="The image to compare against"),),
     ),
     formats=("jpeg", "png", "webp", "avif", "heic", "tiff", "gif"),

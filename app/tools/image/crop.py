@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from app.engine.media import vips
 from app.engine.media.sniff import IMAGE_KINDS
-from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
 
 
 class CropSettings(ToolSettings):
@@ -29,15 +29,23 @@ class CropSettings(ToolSettings):
 
 
 def _region(settings: CropSettings, width: int, height: int) -> tuple[int, int, int, int]:
-    """The crop rectangle in pixels, clamped to the image; fails if it starts outside it."""
+    """The crop rectangle in pixels; refused (naming the image's size) when any part lies outside it."""
     values = (settings.left, settings.top, settings.width, settings.height)
+    unit = "px"
     if settings.unit == "percent":
         sx, sy = width / 100, height / 100
         values = (values[0] * sx, values[1] * sy, values[2] * sx, values[3] * sy)
+        unit = "px, from the percentages"
     left, top = round(values[0]), round(values[1])
-    if left >= width or top >= height:
-        raise ToolFailure(f"The crop area starts outside the image ({width}x{height} pixels)")
-    # An area running past the right or bottom edge is cut at the edge, like a selection in an editor.
+    right, bottom = values[0] + values[2], values[1] + values[3]
+    # Half a pixel of slack: percentages that add up to 100 may round a hair past the edge.
+    if left >= width or top >= height or right > width + 0.5 or bottom > height + 0.5:
+        raise InputRejected(
+            f"The crop area (left {left}, top {top}, {round(values[2])}x{round(values[3])} {unit}) extends beyond "
+            f"the image, which is {width}x{height} pixels",
+            422,
+            "CROP_OUT_OF_BOUNDS",
+        )
     crop_w = max(1, min(round(values[2]), width - left))
     crop_h = max(1, min(round(values[3]), height - top))
     return left, top, crop_w, crop_h

@@ -108,23 +108,32 @@ def run(ctx: ToolContext, settings: PdfToImageSettings) -> ToolResult:
         sizes = _sizes(doc)
         chosen = list(range(count)) if settings.pages == "all" else pdf.parse_pages(settings.pages, count)
     ext = settings.format
-    width = max(2, len(str(count)))
     files: list[Path] = []
-    seen: set[int] = set()
-    for n, index in enumerate(chosen):
-        if index in seen:
-            continue
-        seen.add(index)
+    numbers = list(dict.fromkeys(i + 1 for i in chosen))  # in the order asked, each page once
+    for n, number in enumerate(numbers):
         ctx.check_cancelled()
-        image = render(src.path, index, settings.dpi, sizes[index])
-        files.append(
-            write(image, ctx.output_path(f"{src.stem}_page{index + 1:0{width}d}.{ext}"), ext, settings.quality)
-        )
-        ctx.progress(95 * (n + 1) / len(chosen), "Rendering pages")
-    data = {"pages": len(files), "pageCount": count, "format": ext, "dpi": settings.dpi}
-    if len(files) == 1:
-        return ToolResult(files, data)
-    return ToolResult([layout.zip_outputs(ctx, files, f"{src.stem}_images.zip")], data)
+        image = render(src.path, number - 1, settings.dpi, sizes[number - 1])
+        files.append(write(image, ctx.output_path(f"{src.stem}-page-{number}.{ext}"), ext, settings.quality))
+        ctx.progress(95 * (n + 1) / len(numbers), "Rendering pages")
+    # SnapOtter's answer: every page with its own link, plus one ZIP of them all when there are several.
+    # Output names under keys ending in "Url" become signed download URLs in the answer.
+    data: dict[str, Any] = {
+        "pages": [
+            {"page": number, "downloadUrl": path.name, "size": path.stat().st_size}
+            for number, path in zip(numbers, files, strict=True)
+        ],
+        "selectedPages": numbers,
+        "pageCount": count,
+        "zipUrl": None,
+        "zipSize": None,
+        "format": ext,
+        "dpi": settings.dpi,
+    }
+    if len(files) > 1:
+        archive = layout.write_zip(ctx.output_path(f"{src.stem}_images.zip"), [(p.name, p) for p in files])
+        data.update(zipUrl=archive.name, zipSize=archive.stat().st_size, downloadUrl=archive.name)
+    # The page images are the outputs: a pipeline's next step or a batch's ZIP gets them one by one.
+    return ToolResult(files, data)
 
 
 @action("pdf-to-image", "info", summary="Page count and page sizes of a PDF")

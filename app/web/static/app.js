@@ -8,6 +8,7 @@ import * as convert from './pages/convert.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
+import * as organizer from './pages/organizer.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
@@ -22,6 +23,7 @@ const ROUTES = [
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
   { pattern: /^\/convert$/, page: convert, permission: 'tools:use', nav: 'convert' },
+  { pattern: /^\/pdf-organizer$/, page: organizer, nav: 'tools' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
   { pattern: /^\/automations$/, page: automations, permission: 'automations:manage', nav: 'automations' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },

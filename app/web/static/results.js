@@ -113,10 +113,11 @@ export async function runBatch(url, body, progress) {
 }
 
 function fileNameOf(url) {
+  const last = String(url).split('?')[0].split('/').pop(); // download URLs carry a signature query
   try {
-    return decodeURIComponent(String(url).split('/').pop());
+    return decodeURIComponent(last);
   } catch {
-    return String(url).split('/').pop();
+    return last;
   }
 }
 

@@ -22,15 +22,32 @@ def test_pdf_to_image_renders_pages_at_the_asked_dpi(av: TestClient) -> None:
     image = pyvips.Image.new_from_buffer(download(av, body), "")
     assert (image.width, image.height) == (288, 144) and image.get("vips-loader") == "jpegload_buffer"
     assert image.bands == 3
+    # One page: that file, and a list of one (SnapOtter's shape).
+    assert body["downloadUrl"].split("?")[0].endswith("/input-page-2.jpg")
+    assert (body["selectedPages"], body["pageCount"], body["zipUrl"], body["zipSize"]) == ([2], 3, None, None)
+    assert [(p["page"], p["downloadUrl"], p["size"]) for p in body["pages"]] == [
+        (2, body["downloadUrl"], body["processedSize"])
+    ]
 
     body = run(av, "pdf-to-image", data, {"format": "webp", "dpi": 72})
-    assert body["pages"] == 3
-    entries = zip_entries(download(av, body))
-    assert list(entries) == ["input_page01.webp", "input_page02.webp", "input_page03.webp"]
-    page = pyvips.Image.new_from_buffer(entries["input_page03.webp"], "")
+    assert (body["selectedPages"], body["pageCount"]) == ([1, 2, 3], 3)
+    names = ["input-page-1.webp", "input-page-2.webp", "input-page-3.webp"]
+    assert body["zipUrl"] == body["downloadUrl"] and body["zipUrl"].split("?")[0].endswith("/input_images.zip")
+    archive = download(av, body)
+    assert body["zipSize"] == len(archive)
+    entries = zip_entries(archive)
+    assert list(entries) == names
+    for entry, name in zip(body["pages"], names, strict=True):
+        assert entry["downloadUrl"].split("?")[0].endswith("/" + name)
+        assert download(av, body, entry["downloadUrl"]) == entries[name] and entry["size"] == len(entries[name])
+    assert [p["page"] for p in body["pages"]] == [1, 2, 3]
+    page = pyvips.Image.new_from_buffer(entries["input-page-3.webp"], "")
     assert (page.width, page.height) == (144, 72)
     # White paper, black text.
     assert page.max() > 250 and page.min() < 60
+    # Pages in the order asked, each once.
+    body = run(av, "pdf-to-image", data, {"pages": "3,1,3", "dpi": 36})
+    assert body["selectedPages"] == [3, 1] and [p["page"] for p in body["pages"]] == [3, 1]
 
     refused(post(av, "pdf-to-image", [("a.pdf", data)], {"pages": "4"}), 400, "PAGE_OUT_OF_RANGE")
     refused(post(av, "pdf-to-image", [("a.pdf", data)], {"pages": "first"}), 400, "VALIDATION_ERROR")
@@ -147,4 +164,4 @@ def test_pdf_to_word_writes_a_docx_with_the_text(av: TestClient) -> None:
     with zipfile.ZipFile(io.BytesIO(out)) as z:
         document = z.read("word/document.xml").decode("utf-8")
     assert "First page words" in document and "Second page words" in document
-    assert result["downloadUrl"].endswith(".docx")
+    assert result["downloadUrl"].split("?")[0].endswith(".docx")

@@ -36,6 +36,7 @@ function header(tool) {
       h('span.muted', {}, ` ${files}.`),
       tool.long ? h('span.badge.long', {}, 'runs in the background') : null,
     ),
+    tool.id === 'multi-tool-pdf' ? h('p', {}, h('a', { href: '/pdf-organizer' }, 'Open the page organiser: drag, turn and delete page thumbnails')) : null,
   );
 }
 
