@@ -44,6 +44,8 @@ from app.uploads import service as resumable
 from app.uploads.routes import router as uploads_router
 from app.usage.routes import router as usage_router
 from app.web.routes import mount_web
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.routes import router as webhooks_router
 
 log = logging.getLogger("lutra")
 
@@ -112,6 +114,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
+        # One loop sending queued webhook deliveries (in a scaled set-up: on one node at a time).
+        loop.create_task(Dispatcher(settings.webhook_allowed_hosts, settings.webhook_timeout_s).run_forever()),
     ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
@@ -155,6 +159,7 @@ def create_app() -> FastAPI:
         pipelines_router,
         features_router,
         memes_router,
+        webhooks_router,
         docs_router,
     ):
         app.include_router(router)

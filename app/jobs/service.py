@@ -30,6 +30,7 @@ from app.errors import BadRequest, LutraError, NotImplementedFeature, Unsupporte
 from app.jobs.events import TERMINAL, EventBus, make_event
 from app.jobs.uploads import UploadedFile
 from app.models import Job
+from app.webhooks import outbox
 
 log = logging.getLogger("lutra.jobs")
 MAX_SETTINGS_CHARS = 64 * 1024
@@ -205,6 +206,13 @@ def _update_job(job_id: str, **values: Any) -> None:
         db.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
+def _finish_job(job_id: str, **values: Any) -> None:
+    """Writes a job's final state and, in the same transaction, queues the webhook event it raises."""
+    with session_scope() as db:
+        db.execute(update(Job).where(Job.id == job_id).values(**values))
+        outbox.from_job(db, job_id)
+
+
 def load_job(job_id: str) -> Job | None:
     with session_scope() as db:
         return db.get(Job, job_id)
@@ -357,7 +365,7 @@ class JobService:
             if extra:
                 body.update(extra)
             await run_in_threadpool(
-                _update_job,
+                _finish_job,
                 job_id,
                 status="completed",
                 progress=100,
@@ -371,7 +379,7 @@ class JobService:
             return body
         error = outcome.error or "Processing failed"
         await run_in_threadpool(
-            _update_job,
+            _finish_job,
             job_id,
             status=outcome.status,
             error=error,
@@ -384,19 +392,19 @@ class JobService:
 
     async def finish_batch(self, job_id: str, summary: dict[str, Any]) -> None:
         await run_in_threadpool(
-            _update_job, job_id, status="completed", progress=100, result=summary, finished_at=datetime.now(UTC)
+            _finish_job, job_id, status="completed", progress=100, result=summary, finished_at=datetime.now(UTC)
         )
 
     async def finish_with(self, job_id: str, result: dict[str, Any]) -> None:
         """Completes a job that produced data rather than files (e.g. a model install)."""
         await run_in_threadpool(
-            _update_job, job_id, status="completed", progress=100, result=result, finished_at=datetime.now(UTC)
+            _finish_job, job_id, status="completed", progress=100, result=result, finished_at=datetime.now(UTC)
         )
         self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=result))
 
     async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
         await run_in_threadpool(
-            _update_job, job_id, status="failed", error=error, result=summary, finished_at=datetime.now(UTC)
+            _finish_job, job_id, status="failed", error=error, result=summary, finished_at=datetime.now(UTC)
         )
         self.bus.publish(job_id, make_event(job_id, "failed", 0, None, error=error))
 

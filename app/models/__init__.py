@@ -5,6 +5,7 @@ from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadS
 from app.models.identity import ApiKey, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.system import AuditEntry, Setting
+from app.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -21,4 +22,7 @@ __all__ = [
     "UploadSession",
     "User",
     "UserSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]
