@@ -28,6 +28,7 @@ from app.http import StateHeadersMiddleware, install_error_handlers
 from app.idempotency import store as idempotency
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.jobs.events import EventBus
+from app.jobs.listing import router as job_listing_router
 from app.jobs.routes import router as jobs_router
 from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
@@ -153,6 +154,7 @@ def create_app() -> FastAPI:
         audit_router,
         tools_router,
         jobs_router,
+        job_listing_router,
         files_router,
         uploads_router,
         usage_router,
