@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from app import __version__
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
+from app.auth.api_key_header import ApiKeyHeaderMiddleware
 from app.auth.routes import router as auth_router
 from app.config import Settings, get_settings
 from app.db import dispose_engine, init_engine, session_scope
@@ -24,7 +25,7 @@ from app.engine import registry
 from app.engine.runner import Runner
 from app.features.routes import router as features_router
 from app.files.routes import router as files_router
-from app.http import StateHeadersMiddleware, install_error_handlers
+from app.http import StateHeadersMiddleware, add_cors, install_error_handlers
 from app.idempotency import store as idempotency
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.jobs.events import EventBus
@@ -144,6 +145,8 @@ def create_app() -> FastAPI:
     # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StateHeadersMiddleware)
+    app.add_middleware(ApiKeyHeaderMiddleware)
+    add_cors(app, get_settings())
     for router in (
         system_router,
         auth_router,
