@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from standardwebhooks import Webhook as Signer
 
 from app import __version__
@@ -33,6 +33,9 @@ MAX_ATTEMPTS = len(RETRY_DELAYS_S) + 1
 DISABLE_AFTER = timedelta(hours=24)
 POLL_S = 1.0
 BATCH = 20
+# The delivery log keeps finished deliveries (and their attempts) this long.
+KEEP_FINISHED = timedelta(days=30)
+PRUNE_EVERY_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,20 @@ def release_stuck() -> int:
             .values(status="pending", attempts=WebhookDelivery.attempts - 1, next_attempt_at=datetime.now(UTC))
         )
         return result.rowcount or 0
+
+
+def prune(now: datetime | None = None) -> int:
+    """Drops finished deliveries older than KEEP_FINISHED (their attempts go with them)."""
+    cutoff = (now or datetime.now(UTC)) - KEEP_FINISHED
+    with session_scope() as db:
+        old = select(WebhookDelivery.id).where(
+            WebhookDelivery.status.in_(("succeeded", "failed")), WebhookDelivery.created_at < cutoff
+        )
+        ids = list(db.scalars(old.limit(5000)))
+        if ids:
+            db.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+            db.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+        return len(ids)
 
 
 def claim_due(limit: int = BATCH) -> list[Claimed]:
@@ -221,9 +238,13 @@ class Dispatcher:
             log.info("%d webhook deliveries interrupted by the last stop are due again", released)
         timeout = httpx.Timeout(self.timeout_s)
         # No redirects (a 3xx is a failed attempt) and no proxy from the environment.
+        last_prune = 0.0
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             while True:
                 try:
+                    if time.monotonic() - last_prune > PRUNE_EVERY_S:
+                        last_prune = time.monotonic()
+                        await run_in_threadpool(prune)
                     sent = await self.run_once(client)
                 except Exception:
                     log.exception("webhook dispatch failed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +21,7 @@ from app.webhooks.dispatcher import Claimed
 from tests.assertions import assert_error
 from tests.conftest import auth, create_user
 from tests.engine.conftest import StartApp
-from tests.engine.helpers import png
+from tests.engine.helpers import multipart_files, png
 from tests.integrations.conftest import Receiver
 
 LOCAL = {"WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
@@ -298,3 +299,49 @@ def test_key_and_file_events_and_user_deletion(start_app: StartApp, receiver: Re
     assert c.delete(f"/api/auth/users/{pia_id}").status_code == 200
     with session_scope() as db:
         assert db.scalars(select(Webhook)).all() == []
+
+
+def test_batch_pipeline_failed_and_canceled_jobs_raise_their_events(start_app: StartApp, receiver: Receiver) -> None:
+    c = start_app(**LOCAL)
+    add_hook(c, receiver.url, ["batch.completed", "pipeline.completed", "job.failed", "job.canceled"])
+    files = multipart_files([("a.png", png()), ("b.png", png(colour=(9, 9, 9)))], "files")
+    batch = c.post("/api/v1/tools/files/test-copy/batch", files=files)
+    assert batch.status_code == 200
+    steps = json.dumps({"steps": [{"toolId": "test-copy", "settings": {}}]})
+    pipeline = c.post(
+        "/api/v1/pipeline/execute", files={"file": ("a.png", png(), "image/png")}, data={"pipeline": steps}
+    )
+    assert pipeline.status_code == 200, pipeline.text
+    assert c.post("/api/v1/tools/files/test-fail", files={"file": ("a.png", png(), "image/png")}).status_code == 422
+    slow = c.post(
+        "/api/v1/tools/files/test-sleep",
+        files={"file": ("a.png", png(), "image/png")},
+        data={"settings": '{"seconds": 30}'},
+    )
+    assert c.post(f"/api/v1/jobs/{slow.json()['jobId']}/cancel").json()["canceled"] is True
+    got = {g.json()["type"]: g.json()["data"] for g in receiver.wait_for(4)}
+    assert set(got) == {"batch.completed", "pipeline.completed", "job.failed", "job.canceled"}
+    assert got["batch.completed"]["jobId"] == batch.headers["x-job-id"] and got["batch.completed"]["totalFiles"] == 2
+    assert got["pipeline.completed"]["jobId"] == pipeline.json()["jobId"]
+    assert got["pipeline.completed"]["downloadUrl"] == pipeline.json()["downloadUrl"]
+    assert "no pixels worth keeping" in got["job.failed"]["error"] and got["job.failed"]["tool"] == "test-fail"
+    assert got["job.canceled"]["jobId"] == slow.json()["jobId"]
+
+
+def test_payloads_stay_under_256_kb_and_old_deliveries_are_pruned(start_app: StartApp, receiver: Receiver) -> None:
+    many = [{"filename": f"page-{i}.png", "downloadUrl": f"/api/v1/download/j/page-{i}.png"} for i in range(5000)]
+    body = json.loads(outbox.payload("job.completed", {"jobId": "j", "downloadUrl": "/d", "downloads": many}))
+    assert len(json.dumps(body).encode()) <= outbox.MAX_PAYLOAD_BYTES
+    assert body["data"] == {"jobId": "j", "downloadUrl": "/d", "truncated": True}
+
+    c = start_app(**LOCAL)
+    add_hook(c, receiver.url)
+    with session_scope() as db:
+        hooks = list(db.scalars(select(Webhook)))
+        old, recent = outbox.queue(db, hooks, "webhook.test", {}) + outbox.queue(db, hooks, "webhook.test", {})
+        long_ago = datetime.now(UTC) - timedelta(days=31)
+        db.execute(update(WebhookDelivery).where(WebhookDelivery.id == old).values(created_at=long_ago))
+    receiver.wait_for(2)
+    _wait_attempts(c, hooks[0].id, 1)
+    assert dispatcher.prune() == 1
+    assert [d["id"] for d in deliveries(c, hooks[0].id)] == [recent]
