@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.assertions import assert_error
+from app.models import Job
+from tests.assertions import assert_error, database
 from tests.conftest import auth, create_user
 from tests.engine.helpers import garbage, multipart_files, png
 
@@ -221,3 +224,68 @@ def test_async_batch_answers_202_and_its_zip_is_the_result(tools_client: TestCli
     with zipfile.ZipFile(io.BytesIO(z.content)) as archive:
         assert archive.read("a.png") == pictures[0][1] and archive.read("b.png") == pictures[1][1]
     assert job["result"]["processedSize"] == len(z.content)
+
+
+def stream_request(client: TestClient, path: str, headers: dict[str, str], chunks: Iterator[bytes]) -> int:
+    """Sends a body chunk by chunk straight to the running app (TestClient sends it whole first)."""
+    done = asyncio.Event()
+    statuses: list[int] = []
+    ended: list[bool] = []
+
+    async def receive() -> dict[str, Any]:
+        if ended:  # the body is over: a client waits for the whole answer, then hangs up
+            await done.wait()
+            return {"type": "http.disconnect"}
+        chunk = next(chunks, None)
+        if chunk is not None:
+            return {"type": "http.request", "body": chunk, "more_body": True}
+        ended.append(True)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    all_headers = {**client.headers, **headers}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in all_headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    client.portal.call(client.app, scope, receive, send)  # type: ignore[union-attr]
+    return statuses[0]
+
+
+def test_the_batch_job_exists_while_its_files_still_upload(tools_client: TestClient) -> None:
+    boundary = "lutraboundary"
+    field = f'--{boundary}\r\nContent-Disposition: form-data; name="clientJobId"\r\n\r\nearly-bird\r\n'.encode()
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'.encode()
+    seen: dict[str, Any] = {}
+
+    def body() -> Iterator[bytes]:
+        yield field + head  # a part ends where the next boundary starts
+        # The server has read the id but not one byte of the file: the job is there already.
+        with database() as db:
+            job = db.get(Job, "early-bird")
+            seen["row"] = (job.status, job.kind) if job else None
+        seen["latest"] = tools_client.app.state.jobs.bus.latest("early-bird")
+        yield png()
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    assert stream_request(tools_client, "/api/v1/tools/files/test-copy/batch", headers, body()) == 200
+    assert seen["row"] == ("queued", "batch")
+    assert seen["latest"]["type"] == "batch" and seen["latest"]["message"] == "Receiving files"
+    assert tools_client.get("/api/v1/jobs/early-bird").json()["status"] == "completed"
