@@ -1,7 +1,7 @@
 """webhooks, their deliveries and attempts; job ids up to 64 characters (clientJobId)
 
-Revision ID: 0003_17_webhooks
-Revises: 0002
+Revision ID: 0005_17_webhooks
+Revises: 0004_i24
 Create Date: 2026-12-07 11:00:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import app.models.base
 
 
-revision = '0003_17_webhooks'
-down_revision = '0002'
+revision = '0005_17_webhooks'
+down_revision = '0004_i24'
 branch_labels = None
 depends_on = None
 
