@@ -52,6 +52,14 @@ class Settings(BaseSettings):
 
     log_level: str = Field("info", description="uvicorn log level")
 
+    cors_origin: str = Field(
+        "", description="Browser origins allowed to call the API, comma-separated; * = any (no cookies); empty = off"
+    )
+    webhook_allowed_hosts: str = Field(
+        "", description="Hosts or IPs webhooks may target although internal (e.g. 127.0.0.1), comma-separated"
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, le=60, description="Time limit of one webhook delivery attempt")
+
     models_dir: Path | None = Field(None, description="Where installed AI models live; empty = DATA_DIR/models")
     onnx_providers: str = Field(
         "", description="ONNX Runtime providers to use, in order (e.g. cuda,cpu); empty = CUDA if present, then CPU"

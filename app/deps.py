@@ -27,8 +27,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _apply_rate_limit(request: Request, principal: Principal, limit: int) -> None:
-    allowed, remaining, reset, retry = api_limiter.hit(principal.credential_id, limit)
+def _apply_rate_limit(request: Request, key: str, limit: int) -> None:
+    allowed, remaining, reset, retry = api_limiter.hit(key, limit)
     headers = {
         "X-RateLimit-Limit": str(limit),
         "X-RateLimit-Remaining": str(remaining),
@@ -49,17 +49,24 @@ def resolve_principal(request: Request, db: Session, settings: Settings, *, allo
     if not settings.auth_enabled:
         principal = authn.open_principal(db)
     else:
-        raw = authn.bearer_token(
-            request.headers.get("authorization"), request.cookies.get(authn.SESSION_COOKIE) if allow_cookie else None
-        )
-        if raw is None:
-            raise AuthRequired()
-        # Decided by the key's full shape, not just "si_": a random session token may start with it too.
-        is_key = tokens.looks_like_api_key(raw)
-        principal = authn.from_api_key(db, raw) if is_key else authn.from_session_token(db, raw)
+        try:
+            raw = authn.bearer_token(
+                request.headers.get("authorization"),
+                request.cookies.get(authn.SESSION_COOKIE) if allow_cookie else None,
+            )
+            if raw is None:
+                raise AuthRequired()
+            # Decided by the key's full shape, not just "si_": a random session token may start with it too.
+            is_key = tokens.looks_like_api_key(raw)
+            principal = authn.from_api_key(db, raw) if is_key else authn.from_session_token(db, raw)
+        except AuthRequired:
+            if settings.rate_limit_per_min > 0:
+                # A 401 counts too, against the caller's address: guessing keys spends a budget.
+                _apply_rate_limit(request, f"ip:{client_ip(request)}", settings.rate_limit_per_min)
+            raise
     request.state.principal = principal
     if settings.rate_limit_per_min > 0:
-        _apply_rate_limit(request, principal, settings.rate_limit_per_min)
+        _apply_rate_limit(request, principal.credential_id, settings.rate_limit_per_min)
     return principal
 
 

@@ -9,9 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.config import Settings
 from app.errors import LutraError
 
 log = logging.getLogger("lutra")
@@ -105,3 +109,47 @@ class StateHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# Answer headers a browser script on another origin may read (downloads, batches, rate limits).
+EXPOSED_HEADERS = [
+    "X-Job-Id",
+    "X-File-Results",
+    "X-File-Errors",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "Content-Disposition",
+]
+
+
+class _CORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in Lutra's error shape instead of plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        message = bytes(response.body).decode() + " (see CORS_ORIGIN)"
+        return error_response(400, {"error": message, "code": "CORS_NOT_ALLOWED"}, headers)
+
+
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    """CORS_ORIGIN: comma-separated origins may call the API from browsers (preflight included).
+
+    `*` allows any origin, and then without credentials (cookies), as browsers require; off when empty."""
+    origins = [o.strip().rstrip("/") for o in settings.cors_origin.split(",") if o.strip()]
+    if not origins:
+        return
+    wildcard = "*" in origins
+    app.add_middleware(
+        _CORSMiddleware,
+        allow_origins=["*"] if wildcard else origins,
+        allow_credentials=not wildcard,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from app import __version__
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
+from app.auth.api_key_header import ApiKeyHeaderMiddleware
 from app.auth.routes import router as auth_router
 from app.automations.routes import router as automations_router
 from app.automations.watcher import AutomationManager
@@ -27,10 +28,11 @@ from app.engine import registry
 from app.engine.runner import Runner
 from app.features.routes import router as features_router
 from app.files.routes import router as files_router
-from app.http import StateHeadersMiddleware, install_error_handlers
+from app.http import StateHeadersMiddleware, add_cors, install_error_handlers
 from app.idempotency import store as idempotency
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.jobs.events import EventBus
+from app.jobs.listing import router as job_listing_router
 from app.jobs.routes import router as jobs_router
 from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
@@ -49,6 +51,8 @@ from app.uploads import service as resumable
 from app.uploads.routes import router as uploads_router
 from app.usage.routes import router as usage_router
 from app.web.routes import mount_web
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.routes import router as webhooks_router
 
 log = logging.getLogger("lutra")
 
@@ -119,6 +123,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
         loop.create_task(automations.run_forever()),
+        # One loop sending queued webhook deliveries (in a scaled set-up: on one node at a time).
+        loop.create_task(Dispatcher(settings.webhook_allowed_hosts, settings.webhook_timeout_s).run_forever()),
     ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
@@ -148,6 +154,8 @@ def create_app() -> FastAPI:
     # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StateHeadersMiddleware)
+    app.add_middleware(ApiKeyHeaderMiddleware)
+    add_cors(app, get_settings())
     for router in (
         system_router,
         auth_router,
@@ -158,6 +166,7 @@ def create_app() -> FastAPI:
         audit_router,
         tools_router,
         jobs_router,
+        job_listing_router,
         files_router,
         uploads_router,
         usage_router,
@@ -167,6 +176,7 @@ def create_app() -> FastAPI:
         preferences_router,
         features_router,
         memes_router,
+        webhooks_router,
         docs_router,
     ):
         app.include_router(router)

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth import throttle
+from app.auth import throttle, tokens
 from tests.assertions import assert_error
 from tests.conftest import ADMIN_PASSWORD, auth, login, make_client
 
@@ -105,11 +105,22 @@ def test_next_window_opens_a_fresh_budget(limited: TestClient, monkeypatch: pyte
     assert r.status_code == 200 and _headers(r)[1] == LIMIT - 1
 
 
-def test_public_and_unauthenticated_requests_are_not_counted(limited: TestClient) -> None:
+def test_public_requests_are_not_counted_and_401s_count_per_address(limited: TestClient) -> None:
     for _ in range(LIMIT + 2):
         r = limited.get("/api/v1/health")
         assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
-        assert_error(limited.get("/api/v1/settings"), 401, "AUTH_REQUIRED")
+    # A request without a valid credential spends its address's budget, and says so.
+    for remaining in (2, 1, 0):
+        r = limited.get("/api/v1/settings", headers={"X-API-Key": tokens.new_api_key()})
+        assert_error(r, 401, "INVALID_API_KEY")
+        assert _headers(r)[:2] == (LIMIT, remaining)
+    r = limited.get("/api/v1/settings")
+    assert_error(r, 429, "RATE_LIMITED")
+    assert _headers(r)[:2] == (LIMIT, 0) and "Retry-After" in r.headers
+    # A valid credential has its own budget.
+    token = login(limited, "admin", ADMIN_PASSWORD)
+    limited.cookies.clear()
+    assert limited.get("/api/v1/settings", headers=auth(token)).status_code == 200
 
 
 def test_no_limit_and_no_headers_by_default(admin: TestClient) -> None:

@@ -130,5 +130,7 @@ def delete_key(key_id: str, request: Request, principal: KeyOwner, db: SessionDe
         ip=client_ip(request),
         target_type="api_key",
         target_id=key_id,
+        # The key's owner gets the apikey.revoked event, also when an admin deleted the key.
+        details={"keyName": key.name, "ownerId": key.user_id},
     )
     return {"ok": True}

@@ -1,4 +1,4 @@
-"""Writes security-relevant actions to the audit log."""
+"""Writes security-relevant actions to the audit log (and queues the webhook events some of them raise)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import AuditEntry
+from app.webhooks import outbox
 
 
 def record(
@@ -30,4 +31,13 @@ def record(
             target_id=target_id,
             details=details,
         )
+    )
+    outbox.from_audit(
+        db,
+        action,
+        actor_id=actor_id,
+        actor_username=actor_username,
+        ip=ip,
+        target_id=target_id,
+        details=details,
     )

@@ -29,6 +29,7 @@ from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMedia
 from app.jobs.uploads import sanitize_filename
 from app.models import LibraryFile
 from app.settings import service as runtime_settings
+from app.webhooks import outbox
 
 # Images libvips decodes itself; SVG is left out (it may reference other files).
 RASTER_KINDS = tuple(k for k in IMAGE_KINDS if k != "svg")
@@ -200,6 +201,7 @@ def add_file(
     )
     db.add(row)
     db.flush()
+    outbox.enqueue(db, "file.created", file_out(row) | {"userId": owner, "jobId": job_id}, owner)
     return row
 
 
@@ -267,6 +269,9 @@ def delete_chains(db: Session, settings: Settings, principal: Principal, ids: li
     doomed = list(db.scalars(select(LibraryFile).where(LibraryFile.chain_id.in_(chains))))
     db.execute(delete(LibraryFile).where(LibraryFile.chain_id.in_(chains)))
     db.flush()
+    for row in doomed:
+        data = {"id": row.id, "originalName": row.original_name, "version": row.version, "userId": row.user_id}
+        outbox.enqueue(db, "file.deleted", data, row.user_id)
     for row in doomed:
         shutil.rmtree(path_of(settings, row).parent, ignore_errors=True)
     return [row.id for row in doomed]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import shutil
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from zipstream import ZipStream
 
 from app.auth.principal import Principal
@@ -19,10 +19,11 @@ from app.engine.spec import InputRef, Step
 from app.engine.tool import Tool
 from app.errors import LutraError
 from app.jobs.access import job_service
-from app.jobs.events import make_event
-from app.jobs.service import CheckedInputs, JobService
+from app.jobs.batch_intake import BatchIntake
+from app.jobs.events import batch_event
+from app.jobs.service import CheckedInputs, JobService, download_url
 
-_CLIENT_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+log = logging.getLogger("lutra.jobs")
 
 
 def unique_name(name: str, taken: set[str]) -> str:
@@ -36,23 +37,6 @@ def unique_name(name: str, taken: set[str]) -> str:
         n += 1
     taken.add(f"{stem}_{n}{suffix}")
     return f"{stem}_{n}{suffix}"
-
-
-def batch_event(
-    job_id: str, status: str, total: int, done: int, failed: int, current: str | None, **extra: Any
-) -> dict[str, Any]:
-    pct = 100.0 * done / total if total else 100.0
-    event = make_event(job_id, status, pct, f"{done}/{total} files" + (f" ({current})" if current else ""), **extra)
-    event.update(
-        {
-            "type": "batch",
-            "totalFiles": total,
-            "completedFiles": done - failed,
-            "failedFiles": failed,
-            "currentFile": current,
-        }
-    )
-    return event
 
 
 async def process_batch(
@@ -112,8 +96,51 @@ async def respond_with_zip(
     timeout_s: float | None,
     row_tool: Tool | None,
     values: Any,
-) -> StreamingResponse:
-    await service.create(batch_id, principal.user_id, "batch", row_tool, {"steps": values}, checked.total_bytes)
+    intake: BatchIntake | None = None,
+) -> Response:
+    """Runs the batch and answers the ZIP; with ?async=true answers 202 {jobId} at once and the ZIP
+    becomes the job's result (its downloadUrl) when done."""
+    if intake is not None and intake.created:
+        await service.describe(batch_id, {"steps": values}, checked.total_bytes)
+    else:
+        await service.create(batch_id, principal.user_id, "batch", row_tool, {"steps": values}, checked.total_bytes)
+    total = len(checked.inputs)
+    service.bus.publish(batch_id, batch_event(batch_id, "processing", total, 0, 0, None))
+    if request.query_params.get("async", "").lower() in ("true", "1"):
+        service.run_in_background(_zip_in_background(service, batch_id, label, steps, checked, timeout_s, intake))
+        return JSONResponse({"jobId": batch_id, "async": True}, status_code=202)
+    try:
+        zip_stream, summary = await _run_and_zip(service, batch_id, steps, checked, timeout_s)
+    finally:
+        if intake is not None:
+            intake.upload_done()
+    if not summary["fileResults"]:
+        raise _all_failed(summary)
+    await service.finish_batch(batch_id, summary)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{_zip_name(label, batch_id)}"',
+        "X-Job-Id": batch_id,
+        "X-File-Results": quote(json.dumps(summary["fileResults"], separators=(",", ":"))),
+        "X-File-Errors": quote(json.dumps(summary["errors"], separators=(",", ":"))),
+        "Content-Length": str(len(zip_stream)),
+        "Access-Control-Expose-Headers": "X-Job-Id, X-File-Results, X-File-Errors",
+    }
+    return StreamingResponse(iter(zip_stream), media_type="application/zip", headers=headers)
+
+
+def _zip_name(label: str, batch_id: str) -> str:
+    return f"batch-{label}-{batch_id[:8]}.zip"
+
+
+def _all_failed(summary: dict[str, Any]) -> LutraError:
+    errors = list(summary["errors"].values())
+    return LutraError("All files failed processing", status=422, code="BATCH_FAILED", details={"errors": errors})
+
+
+async def _run_and_zip(
+    service: JobService, batch_id: str, steps: list[Step], checked: CheckedInputs, timeout_s: float | None
+) -> tuple[ZipStream, dict[str, Any]]:
+    """Runs every file; answers the ZIP of the outputs (not yet read) and the summary. All failed: the job fails."""
     try:
         results = await process_batch(service, batch_id, steps, checked, timeout_s)
     finally:
@@ -134,33 +161,57 @@ async def respond_with_zip(
     summary = {"fileResults": file_results, "errors": errors, "totalFiles": total, "failedFiles": len(errors)}
     if not file_results:
         await service.finish_failed(batch_id, "All files failed processing", summary)
-        raise LutraError(
-            "All files failed processing", status=422, code="BATCH_FAILED", details={"errors": list(errors.values())}
-        )
-    await service.finish_batch(batch_id, summary)
-    service.bus.publish(batch_id, batch_event(batch_id, "completed", total, total, len(errors), None, result=summary))
-    headers = {
-        "Content-Disposition": f'attachment; filename="batch-{label}-{batch_id[:8]}.zip"',
-        "X-Job-Id": batch_id,
-        "X-File-Results": quote(json.dumps(file_results, separators=(",", ":"))),
-        "X-File-Errors": quote(json.dumps(errors, separators=(",", ":"))),
-        "Content-Length": str(len(zip_stream)),
-        "Access-Control-Expose-Headers": "X-Job-Id, X-File-Results, X-File-Errors",
-    }
-    return StreamingResponse(iter(zip_stream), media_type="application/zip", headers=headers)
+    return zip_stream, summary
 
 
-async def run_batch(request: Request, principal: Principal, tool: Tool) -> StreamingResponse:
+def _write_zip(zip_stream: ZipStream, path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        for chunk in zip_stream:
+            out.write(chunk)
+    return path.stat().st_size
+
+
+async def _zip_in_background(
+    service: JobService,
+    batch_id: str,
+    label: str,
+    steps: list[Step],
+    checked: CheckedInputs,
+    timeout_s: float | None,
+    intake: BatchIntake | None,
+) -> None:
+    """?async=true: the ZIP is written into the job's outputs and its download URL is the job's result."""
+    try:
+        zip_stream, summary = await _run_and_zip(service, batch_id, steps, checked, timeout_s)
+        if not summary["fileResults"]:
+            return
+        name = _zip_name(label, batch_id)
+        size = await run_in_threadpool(_write_zip, zip_stream, service.output_dir(batch_id) / name)
+        summary |= {"downloadUrl": download_url(batch_id, name), "processedSize": size}
+        await service.finish_batch(batch_id, summary)
+    except Exception as exc:
+        log.exception("batch %s failed", batch_id)
+        await service.finish_failed(batch_id, "The batch failed unexpectedly", {"code": type(exc).__name__})
+    finally:
+        if intake is not None:
+            intake.upload_done()
+
+
+async def run_batch(request: Request, principal: Principal, tool: Tool) -> Response:
     from app.jobs.tool_routes import receive_tool_request
 
     service = job_service(request)
-    batch_id = service.new_id()
+    intake = BatchIntake(service, principal.user_id, tool)
     try:
-        values, checked = await receive_tool_request(request, service, tool, batch_id, batch=True)
-    except BaseException:
-        shutil.rmtree(service.workspace(batch_id), ignore_errors=True)
+        values, checked = await receive_tool_request(
+            request, service, tool, intake.upload_id, batch=True, on_field=intake.on_field
+        )
+    except BaseException as exc:
+        await intake.refused(exc)
         raise
     assert checked is not None
+    steps = [Step(tool.id, values)]
     return await respond_with_zip(
-        request, principal, service, batch_id, tool.id, [Step(tool.id, values)], checked, tool.timeout_s, tool, values
+        request, principal, service, intake.job_id, tool.id, steps, checked, tool.timeout_s, tool, values, intake
     )

@@ -7,9 +7,47 @@ implement in the scale-out mode; nothing else in the code talks to the transport
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 TERMINAL = {"completed", "failed", "canceled"}
+# The SSE `event:` name of each status (with ?events=named).
+EVENT_NAMES = {"processing": "progress", "completed": "completed", "failed": "failed", "canceled": "canceled"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+_clock_lock = threading.Lock()
+_last_seq = 0
+
+
+def next_seq() -> int:
+    """A job event's sequence number (the SSE `id:`): Unix milliseconds, strictly increasing in this process.
+
+    Milliseconds, not a counter, so a job's final frame can be numbered again from its row's
+    finished_at (which `stamp()` makes equal) after the bus forgot the job, on any server."""
+    global _last_seq
+    with _clock_lock:
+        _last_seq = max(_last_seq + 1, time.time_ns() // 1_000_000)
+        return _last_seq
+
+
+def seq_at(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MS
+
+
+def stamp() -> tuple[int, datetime]:
+    """A sequence number and the same instant as a datetime, for a job's final state and frame."""
+    seq = next_seq()
+    return seq, _EPOCH + seq * _MS
+
+
+def split_seq(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The event's sequence number and its data without it (the frame's `id:` carries it)."""
+    data = dict(event)
+    return int(data.pop("seq", 0)), data
+
+
 _PHASE = {
     "queued": "processing",
     "processing": "processing",
@@ -28,6 +66,7 @@ def make_event(
     result: dict[str, Any] | None = None,
     error: str | None = None,
     code: str | None = None,
+    seq: int | None = None,
 ) -> dict[str, Any]:
     """One progress frame, in both the seed's vocabulary and the one SnapOtter's clients read."""
     if status == "queued":
@@ -44,6 +83,7 @@ def make_event(
         "phase": _PHASE.get(status, status),
         "percent": pct,
         "stage": message,
+        "seq": seq if seq is not None else next_seq(),
     }
     if result is not None:
         event["result"] = result
@@ -52,6 +92,39 @@ def make_event(
         if code:
             event["code"] = code
     return event
+
+
+def batch_event(
+    job_id: str, status: str, total: int, done: int, failed: int, current: str | None, **extra: Any
+) -> dict[str, Any]:
+    """A batch's frame: the counts of files done, failed and in all, and the file just finished."""
+    pct = 100.0 * done / total if total else (100.0 if status == "completed" else 0.0)
+    message = extra.pop("message", None) or f"{done}/{total} files" + (f" ({current})" if current else "")
+    event = make_event(job_id, status, pct, message, **extra)
+    event.update(
+        {
+            "type": "batch",
+            "totalFiles": total,
+            "completedFiles": done - failed,
+            "failedFiles": failed,
+            "currentFile": current,
+        }
+    )
+    return event
+
+
+def final_event(job_id: str, status: str, result: dict[str, Any] | None, error: str | None, seq: int) -> dict[str, Any]:
+    """A finished job's last frame: the same whether published live or rebuilt from the job's row."""
+    summary = result if isinstance(result, dict) else {}
+    if "totalFiles" in summary:  # a batch
+        total, failed = int(summary["totalFiles"]), int(summary.get("failedFiles", 0))
+        extra: dict[str, Any] = {"result": result} if status == "completed" else {"error": error or "Failed"}
+        message = "Done" if status == "completed" else None
+        return batch_event(job_id, status, total, total, failed, None, seq=seq, message=message, **extra)
+    if status == "completed":
+        return make_event(job_id, "completed", 100, "Done", result=result, seq=seq)
+    code = summary.get("code")
+    return make_event(job_id, status, 0, None, error=error or status.capitalize(), code=code, seq=seq)
 
 
 class EventBus:

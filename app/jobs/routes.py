@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from app.auth.principal import Principal
@@ -18,27 +18,58 @@ from app.deps import CurrentUser, signed_link_or_user
 from app.engine.media.sniff import mime_for, sniff_file
 from app.errors import BadRequest, LutraError, NotFound
 from app.jobs.access import check_path_part, job_service, visible_job
-from app.jobs.events import TERMINAL, make_event
+from app.jobs.events import (
+    EVENT_NAMES,
+    TERMINAL,
+    batch_event,
+    final_event,
+    make_event,
+    seq_at,
+    split_seq,
+)
 from app.models import Job
 
 router = APIRouter(tags=["jobs"])
 HEARTBEAT_S = 15.0
 
 
-def _terminal_event(job: Job) -> dict[str, Any]:
-    if job.status == "completed":
-        return make_event(job.id, "completed", 100, "Done", result=job.result)
-    code = (job.result or {}).get("code") if isinstance(job.result, dict) else None
-    return make_event(job.id, job.status, 0, None, error=job.error or job.status.capitalize(), code=code)
+def terminal_event(job: Job) -> dict[str, Any]:
+    """A finished job's last frame, rebuilt from its row (numbered by its finished_at, as it was live)."""
+    return final_event(job.id, job.status, job.result, job.error, seq_at(job.finished_at or job.created_at))
 
 
-def _frame(event: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+def row_event(job: Job) -> dict[str, Any]:
+    """A running job's state as its row knows it (when the event bus has nothing newer)."""
+    if job.kind == "batch":
+        return batch_event(job.id, job.status, 0, 0, 0, None, message=job.message, seq=seq_at(job.created_at))
+    return make_event(job.id, job.status, job.progress, job.message, seq=seq_at(job.created_at))
+
+
+def _frame(event: dict[str, Any], named: bool) -> bytes:
+    seq, data = split_seq(event)
+    name = f"event: {EVENT_NAMES.get(data['status'], 'progress')}\n" if named else ""
+    return f"id: {seq}\n{name}data: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _last_event_id(request: Request) -> int:
+    raw = request.headers.get("last-event-id", "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 20 else 0
 
 
 @router.get("/api/v1/jobs/{job_id}/progress", summary="Server-sent progress events for a job")
-async def progress(job_id: str, request: Request, principal: CurrentUser) -> StreamingResponse:
+async def progress(
+    job_id: str,
+    request: Request,
+    principal: CurrentUser,
+    events: Annotated[Literal["named"] | None, Query(description="`named` adds `event:` lines")] = None,
+) -> Response:
+    """Server-sent events: each frame has an `id:` (the job's event sequence); reconnecting with
+    `Last-Event-ID` resumes after it, without repeating a frame. Frames are unnamed (read them with
+    `onmessage`) unless `?events=named` adds `event: progress|completed|failed|canceled`. The stream
+    ends after the final frame; asked to resume after it, it answers 204 (EventSource then stops)."""
     service = job_service(request)
+    named = events == "named"
+    last = _last_event_id(request)
     # Subscribe before reading the row, so an event published in between is not lost.
     queue = service.bus.subscribe(job_id)
     try:
@@ -46,14 +77,20 @@ async def progress(job_id: str, request: Request, principal: CurrentUser) -> Str
     except Exception:
         service.bus.unsubscribe(job_id, queue)
         raise
+    if job.status in TERMINAL and last and last >= split_seq(terminal_event(job))[0]:
+        service.bus.unsubscribe(job_id, queue)
+        return Response(status_code=204)
 
     async def stream() -> AsyncIterator[bytes]:
+        sent = last
         try:
             if job.status in TERMINAL:
-                yield _frame(_terminal_event(job))
+                yield _frame(terminal_event(job), named)
                 return
-            current = service.bus.latest(job_id) or make_event(job_id, job.status, job.progress, job.message)
-            yield _frame(current)
+            current = service.bus.latest(job_id) or row_event(job)
+            if current["seq"] > sent:
+                sent = current["seq"]
+                yield _frame(current, named)
             while True:
                 try:
                     event = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
@@ -62,7 +99,10 @@ async def progress(job_id: str, request: Request, principal: CurrentUser) -> Str
                         return
                     yield b": heartbeat\n\n"
                     continue
-                yield _frame(event)
+                if event.get("seq", 0) <= sent:
+                    continue  # already sent (or before the client's Last-Event-ID)
+                sent = event["seq"]
+                yield _frame(event, named)
                 if event.get("status") in TERMINAL:
                     return
         finally:

@@ -27,9 +27,10 @@ from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
 from app.engine.tool import InputRejected, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, NotImplementedFeature, UnsupportedMedia, ValidationFailed
-from app.jobs.events import TERMINAL, EventBus, make_event
+from app.jobs.events import TERMINAL, EventBus, final_event, make_event, stamp
 from app.jobs.uploads import UploadedFile
 from app.models import Job
+from app.webhooks import outbox
 
 log = logging.getLogger("lutra.jobs")
 MAX_SETTINGS_CHARS = 64 * 1024
@@ -230,6 +231,13 @@ def _update_job(job_id: str, **values: Any) -> None:
         db.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
+def _finish_job(job_id: str, **values: Any) -> None:
+    """Writes a job's final state and, in the same transaction, queues the webhook event it raises."""
+    with session_scope() as db:
+        db.execute(update(Job).where(Job.id == job_id).values(**values))
+        outbox.from_job(db, job_id)
+
+
 def load_job(job_id: str) -> Job | None:
     with session_scope() as db:
         return db.get(Job, job_id)
@@ -299,6 +307,10 @@ class JobService:
     ) -> None:
         stored = redact_secrets(tool, settings) if tool is not None else settings
         await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, stored, bytes_in)
+
+    async def describe(self, job_id: str, settings: dict[str, Any], bytes_in: int) -> None:
+        """Fills in a job created before its request was read (a batch's clientJobId)."""
+        await run_in_threadpool(_update_job, job_id, settings=settings, bytes_in=bytes_in)
 
     def spec(
         self,
@@ -379,7 +391,7 @@ class JobService:
         start_write = self._start_writes.pop(job_id, None)
         if start_write is not None:
             await start_write  # the "processing" row write must never land after the final one
-        now = datetime.now(UTC)
+        seq, now = stamp()
         started = self._started.pop(job_id, None)
         timing = {"started_at": started} if started is not None else {}
         if outcome.status == "completed":
@@ -387,7 +399,7 @@ class JobService:
             if extra:
                 body.update(extra)
             await run_in_threadpool(
-                _update_job,
+                _finish_job,
                 job_id,
                 status="completed",
                 progress=100,
@@ -397,38 +409,29 @@ class JobService:
                 finished_at=now,
                 **timing,
             )
-            self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=body))
+            self.bus.publish(job_id, final_event(job_id, "completed", body, None, seq))
             return body
         error = outcome.error or "Processing failed"
+        result = {"httpStatus": outcome.http_status, "code": outcome.code}
         await run_in_threadpool(
-            _update_job,
-            job_id,
-            status=outcome.status,
-            error=error,
-            finished_at=now,
-            result={"httpStatus": outcome.http_status, "code": outcome.code},
-            **timing,
+            _finish_job, job_id, status=outcome.status, error=error, finished_at=now, result=result, **timing
         )
-        self.bus.publish(job_id, make_event(job_id, outcome.status, 0, None, error=error, code=outcome.code))
+        self.bus.publish(job_id, final_event(job_id, outcome.status, result, error, seq))
         return None
 
     async def finish_batch(self, job_id: str, summary: dict[str, Any]) -> None:
-        await run_in_threadpool(
-            _update_job, job_id, status="completed", progress=100, result=summary, finished_at=datetime.now(UTC)
-        )
+        await self.finish_with(job_id, summary)
 
     async def finish_with(self, job_id: str, result: dict[str, Any]) -> None:
-        """Completes a job that produced data rather than files (e.g. a model install)."""
-        await run_in_threadpool(
-            _update_job, job_id, status="completed", progress=100, result=result, finished_at=datetime.now(UTC)
-        )
-        self.bus.publish(job_id, make_event(job_id, "completed", 100, "Done", result=result))
+        """Completes a job that produced data rather than files (e.g. a model install, a batch's summary)."""
+        seq, now = stamp()
+        await run_in_threadpool(_finish_job, job_id, status="completed", progress=100, result=result, finished_at=now)
+        self.bus.publish(job_id, final_event(job_id, "completed", result, None, seq))
 
     async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
-        await run_in_threadpool(
-            _update_job, job_id, status="failed", error=error, result=summary, finished_at=datetime.now(UTC)
-        )
-        self.bus.publish(job_id, make_event(job_id, "failed", 0, None, error=error))
+        seq, now = stamp()
+        await run_in_threadpool(_finish_job, job_id, status="failed", error=error, result=summary, finished_at=now)
+        self.bus.publish(job_id, final_event(job_id, "failed", summary, error, seq))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

@@ -27,7 +27,7 @@ from app.files.service import save_job_output, stage_for_job
 from app.jobs.access import job_service
 from app.jobs.schemas import ACCEPTED_RESPONSE, DONE_RESPONSE
 from app.jobs.service import CheckedInputs, JobService, check_uploads, parse_settings_text, validate_settings
-from app.jobs.uploads import ReceivedForm, UploadedFile, receive_form
+from app.jobs.uploads import FieldHook, ReceivedForm, UploadedFile, receive_form
 from app.settings import service as runtime_settings
 
 router = APIRouter(tags=["tools"])
@@ -164,6 +164,7 @@ async def receive_tool_request(
     batch: bool = False,
     model: type[ToolSettings] | None = None,
     principal: Principal | None = None,
+    on_field: FieldHook | None = None,
 ) -> tuple[dict[str, Any], CheckedInputs | None]:
     """Streams the upload into the job's workspace and checks settings and files.
 
@@ -188,6 +189,7 @@ async def receive_tool_request(
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
             max_files=limit + len(tool.inputs.extra),
+            on_field=on_field,
         )
         raw = parse_settings_text(form.fields.get("settings"))
     values = validate_settings(tool, raw, model=model)
@@ -388,7 +390,12 @@ def add_tool_routes(app: FastAPI) -> None:
                 methods=["POST"],
                 summary=f"{tool.title} (batch: many files, one ZIP)",
                 tags=[f"tools: {tool.section}"],
-                description="Send many `files`; answers a ZIP with X-Job-Id and X-File-Results headers.",
+                description=(
+                    "Send many `files`; answers a ZIP with X-Job-Id and X-File-Results headers. A `clientJobId`"
+                    " form field (1-64 letters, digits, - or _; sent before the files) names the job at once,"
+                    " to follow /api/v1/jobs/{clientJobId}/progress while it runs (409 JOB_ID_TAKEN when in use);"
+                    " `?async=true` answers 202 {jobId} and the ZIP becomes the job's result (downloadUrl)."
+                ),
                 openapi_extra=request_body,
             )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -11,7 +12,7 @@ from typing import BinaryIO
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.errors import BadRequest, PayloadTooLarge
+from app.errors import BadRequest, LutraError, PayloadTooLarge
 
 MAX_FIELD_BYTES = 64 * 1024  # settings JSON and other text parts
 MAX_HEADER_BYTES = 8 * 1024
@@ -64,6 +65,7 @@ class _FormSink:
         self._handle: BinaryIO | None = None
         self._field_name: str | None = None
         self._field_value = bytearray()
+        self.new_fields: list[str] = []  # text parts completed since the caller last looked
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -137,6 +139,7 @@ class _FormSink:
             self._handle = None
         elif self._field_name is not None:
             self.form.fields[self._field_name] = self._field_value.decode("utf-8", "replace")
+            self.new_fields.append(self._field_name)
         self._file = None
         self._field_name = None
 
@@ -146,10 +149,22 @@ class _FormSink:
             self._handle = None
 
 
+FieldHook = Callable[[str, str], Awaitable[None]]
+
+
 async def receive_form(
-    request: Request, dest: Path, *, max_file_bytes: int, max_files: int, max_fields: int = 16
+    request: Request,
+    dest: Path,
+    *,
+    max_file_bytes: int,
+    max_files: int,
+    max_fields: int = 16,
+    on_field: FieldHook | None = None,
 ) -> ReceivedForm:
-    """Parses a multipart body into `dest` as it streams in; raises 400/413 as soon as a limit is hit."""
+    """Parses a multipart body into `dest` as it streams in; raises 400/413 as soon as a limit is hit.
+
+    `on_field(name, value)` is awaited as soon as each text part is complete, before the rest arrives
+    (a batch's clientJobId creates its job while the files still stream in)."""
     content_type = request.headers.get("content-type", "")
     ctype, params = parse_options_header(content_type)
     if ctype != b"multipart/form-data" or b"boundary" not in params:
@@ -165,8 +180,12 @@ async def receive_form(
         async for chunk in request.stream():
             if chunk:
                 parser.write(chunk)
+            if on_field is not None:
+                while sink.new_fields:
+                    name = sink.new_fields.pop(0)
+                    await on_field(name, sink.form.fields[name])
         parser.finalize()
-    except (BadRequest, PayloadTooLarge):
+    except LutraError:
         raise
     except Exception as exc:
         raise BadRequest("Malformed multipart body", code="INVALID_MULTIPART") from exc

@@ -7,6 +7,7 @@ from app.models.identity import ApiKey, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.preferences import UserPreferences
 from app.models.system import AuditEntry, Setting
+from app.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "ApiKey",
@@ -26,4 +27,7 @@ __all__ = [
     "User",
     "UserPreferences",
     "UserSession",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -39,7 +39,7 @@ class LibraryFile(Base):
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tool_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the tool that made this version
-    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tool_chain: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

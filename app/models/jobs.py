@@ -14,7 +14,8 @@ from app.models.base import Base, UTCDateTime, new_id, utcnow
 class Job(Base):
     __tablename__ = "jobs"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    # 64: a batch may run under a client-chosen id (clientJobId, at most 64 characters).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(16), default="tool")  # tool | batch | pipeline | feature
     tool_id: Mapped[str] = mapped_column(String(64))

@@ -20,10 +20,11 @@ from app.engine.tool import Tool
 from app.errors import BadRequest, NotFound, NotImplementedFeature, ValidationFailed
 from app.jobs.access import job_service
 from app.jobs.batch import respond_with_zip
+from app.jobs.batch_intake import BatchIntake
 from app.jobs.schemas import ACCEPTED_RESPONSE, DONE_RESPONSE
 from app.jobs.service import CheckedInputs, JobService, check_uploads, validate_settings
 from app.jobs.tool_routes import feature_problem, outcome_error, quietly, split_parts, visible_tools
-from app.jobs.uploads import ReceivedForm, receive_form
+from app.jobs.uploads import FieldHook, ReceivedForm, receive_form
 from app.models import Pipeline
 
 router = APIRouter(prefix="/api/v1/pipeline", tags=["pipelines"])
@@ -89,7 +90,7 @@ def parse_pipeline(form: ReceivedForm) -> PipelineBody:
 
 
 async def receive_pipeline(
-    request: Request, service: JobService, job_id: str, *, batch: bool
+    request: Request, service: JobService, job_id: str, *, batch: bool, on_field: FieldHook | None = None
 ) -> tuple[list[Step], list[Tool], CheckedInputs]:
     settings = service.settings
     try:
@@ -98,6 +99,7 @@ async def receive_pipeline(
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
             max_files=(settings.max_batch_size or 1000) if batch else 1,
+            on_field=on_field,
         )
         steps, tools = await check_steps(parse_pipeline(form).steps, settings.max_pipeline_steps)
         main, _ = split_parts(tools[0], form)
@@ -167,12 +169,31 @@ async def run_steps(
 
 @router.post("/batch", summary="Run a pipeline on many files; answers one ZIP")
 async def batch(request: Request, principal: ToolUser) -> Any:
+    """Send many `files` and a `pipeline`; answers a ZIP with X-Job-Id and X-File-Results headers. A
+    `clientJobId` form field (before the files) names the job at once, to follow its progress while it
+    runs; `?async=true` answers 202 {jobId} and the ZIP becomes the job's result."""
     service = job_service(request)
-    batch_id = service.new_id()
-    steps, tools, checked = await receive_pipeline(request, service, batch_id, batch=True)
+    intake = BatchIntake(service, principal.user_id, None)
+    try:
+        steps, tools, checked = await receive_pipeline(
+            request, service, intake.upload_id, batch=True, on_field=intake.on_field
+        )
+    except BaseException as exc:
+        await intake.refused(exc)
+        raise
     timeout = sum(t.timeout_s or service.settings.job_timeout_s for t in tools)
     return await respond_with_zip(
-        request, principal, service, batch_id, "pipeline", steps, checked, timeout, None, _steps_json(steps)
+        request,
+        principal,
+        service,
+        intake.job_id,
+        "pipeline",
+        steps,
+        checked,
+        timeout,
+        None,
+        _steps_json(steps),
+        intake,
     )
 
 

@@ -266,3 +266,17 @@ export function onSubmit(form, slot, call) {
     }
   });
 }
+
+/** A button that copies `text` to the clipboard (a key or secret shown once). */
+export function copyButton(text) {
+  const button = h('button.secondary.small', { type: 'button' }, 'Copy');
+  button.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = 'Copied';
+    } catch {
+      button.textContent = 'Select and copy it by hand';
+    }
+  });
+  return button;
+}

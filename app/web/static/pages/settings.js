@@ -1,21 +1,23 @@
-// Settings: tabs shown by permission. Your profile, password and usage; your API keys; and for
+// Settings: tabs shown by permission. Your profile, password and usage; your API keys and webhooks; and for
 // administrators users, teams, roles, the audit log, tool availability and system health (admin.js),
 // and the AI model bundles (features.js).
 
 import { api } from '../api.js';
 import {
-  append, checkGroup, checkedValues, clear, confirmDialog, errorMessage, facts, field, formatBytes, formatDate, h, onSubmit,
-  showError, table,
+  append, checkGroup, checkedValues, clear, confirmDialog, copyButton, errorMessage, facts, field, formatBytes, formatDate, h,
+  onSubmit, showError, table,
 } from '../dom.js';
 import * as admin from './admin.js';
 import { featuresTab } from './features.js';
 import { passwordForm } from './login.js';
+import { webhooksTab } from './webhooks.js';
 import { prefs, setTheme } from '../prefs.js';
 import { loadSession, state } from '../state.js';
 
 const TABS = [
   { id: 'profile', label: 'Profile', render: profileTab },
   { id: 'api-keys', label: 'API keys', permission: 'apikeys:own', render: keysTab },
+  { id: 'webhooks', label: 'Webhooks', render: webhooksTab },
   { id: 'users', label: 'Users', permission: 'users:manage', render: admin.usersTab },
   { id: 'teams', label: 'Teams', permission: 'teams:manage', render: admin.teamsTab },
   { id: 'roles', label: 'Roles', permission: 'audit:read', render: admin.rolesTab },
@@ -219,17 +221,4 @@ async function keysTab(panel) {
     h('section', { 'aria-label': 'API keys' }, h('h2', {}, 'Your API keys'), list),
   );
   await drawKeys();
-}
-
-function copyButton(text) {
-  const button = h('button.secondary.small', { type: 'button' }, 'Copy');
-  button.addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      button.textContent = 'Copied';
-    } catch {
-      button.textContent = 'Select and copy it by hand';
-    }
-  });
-  return button;
 }
