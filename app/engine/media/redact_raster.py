@@ -1,0 +1,99 @@
+"""The picture path of PDF redaction: a page rendered to pixels with its boxes burnt in, rebuilt as
+that picture alone (its text, fonts and images leave the file). Used when asked (`flatten`), when a
+page's text cannot be edited safely, and as the last resort when poppler still reads a term.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyvips
+
+from app.engine.media import pdf
+from app.engine.media.pdf_glyphs import Box
+from app.engine.tool import ToolContext, ToolFailure
+
+if TYPE_CHECKING:
+    import pikepdf
+
+log = logging.getLogger("lutra.pdf")
+
+DPI = 200
+PAD = 1.0  # points of black around each box, so anti-aliased glyph edges go too
+
+
+def rebuild_page(doc: pikepdf.Pdf, index: int, source: Path, height: float, boxes: list[Box]) -> None:
+    """Replaces page `index` by a picture of it (rendered from `source`) with `boxes` (page space) black."""
+    import pikepdf
+
+    try:
+        image = pyvips.Image.pdfload(str(source), page=index, dpi=DPI, access="sequential")
+        if image.hasalpha():
+            image = image.flatten(background=[255, 255, 255])
+        image = image.colourspace("srgb").cast("uchar")
+        width_pt, height_pt = image.width * 72 / DPI, image.height * 72 / DPI
+        scale = image.width / width_pt
+        for x0, y0, x1, y1 in boxes:
+            top = height - y1  # page space has its origin at the bottom left, pixels at the top left
+            left, upper = int((x0 - PAD) * scale), int((top - PAD) * scale)
+            right, lower = int((x1 + PAD) * scale) + 1, int((top + (y1 - y0) + PAD) * scale) + 1
+            image = image.draw_rect([0, 0, 0], left, upper, right - left, lower - upper, fill=True)
+        pixels = zlib.compress(image.write_to_memory(), 6)
+    except pyvips.Error as exc:
+        raise ToolFailure(f"page {index + 1} could not be rendered") from exc
+    picture = pikepdf.Stream(doc, pixels)
+    picture.stream_dict = pikepdf.Dictionary(
+        Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=image.width, Height=image.height,
+        ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8, Filter=pikepdf.Name.FlateDecode,
+    )  # fmt: skip
+    target = doc.pages[index].obj
+    for key in list(target.keys()):
+        if key not in ("/Type", "/Parent"):
+            del target[key]
+    target.MediaBox = pikepdf.Array([0, 0, width_pt, height_pt])
+    target.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=picture))
+    target.Contents = doc.make_stream(f"q {width_pt:.4f} 0 0 {height_pt:.4f} 0 0 cm /Im0 Do Q".encode())
+
+
+def rebuild_pages(ctx: ToolContext, doc: pikepdf.Pdf, source: Path, pages: dict[int, list[Box]],
+                  heights: dict[int, float], span: tuple[float, float]) -> None:  # fmt: skip
+    for n, index in enumerate(sorted(pages)):
+        ctx.check_cancelled()
+        rebuild_page(doc, index, source, heights[index], pages[index])
+        ctx.progress(span[0] + (span[1] - span[0]) * (n + 1) / len(pages), f"Rebuilding page {index + 1}")
+
+
+def pages_mentioning(ctx: ToolContext, path: Path, mentions: Callable[[str], bool]) -> list[int]:
+    """Pages (from 0) on which poppler still reads a redacted term."""
+    text = pdf.pdftotext(ctx, path)
+    return [i for i, page in enumerate(text.split("\f")) if mentions(page)]
+
+
+def verify(ctx: ToolContext, out: Path, finder: Callable[[str], object], mentions: Callable[[str], bool],
+           rebuilt: dict[int, list[Box]], warnings: list[str]) -> Path:  # fmt: skip
+    """The proof: poppler reads none of the terms in what we hand back. A page where it still does is
+    rebuilt as a picture (with a warning); if even that leaves one, no file is returned."""
+    from app.engine.media.pdf_redact import find_hits, poppler_words
+
+    left = pages_mentioning(ctx, out, mentions)
+    if left and not any(i in rebuilt for i in left):
+        words = poppler_words(pdf.pdftotext(ctx, out, extra=["-bbox"]))
+        with pdf.open_pdf(out) as doc:
+            for index in left:
+                _, height, page_words = words[index]
+                boxes = [h.word.box for h in find_hits(page_words, finder, {})]  # type: ignore[arg-type]
+                rebuild_page(doc, index, out, height, boxes)
+                rebuilt[index] = boxes
+                warnings.append(f"page {index + 1}: text remained after editing, so the page was rebuilt as a picture")
+            fixed = out.with_name(out.stem + ".tmp.pdf")
+            pdf.save_pdf(doc, fixed)
+        fixed.replace(out)
+        left = pages_mentioning(ctx, out, mentions)
+    if left:
+        out.unlink(missing_ok=True)
+        raise ToolFailure(f"a redacted term could still be read on page {left[0] + 1}; nothing was returned")
+    return out
