@@ -180,6 +180,19 @@ def _stream(raw: dict[str, Any]) -> Stream:
     )
 
 
+# ffmpeg's default layout for a channel count: WAV and raw files often carry only the count, and
+# ffprobe then says "unknown", which no filter option accepts.
+DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def channel_layout(stream: Stream) -> str | None:
+    """A layout name ffmpeg's filters accept for this audio stream, or None when there is none."""
+    named = stream.channel_layout.split("(")[0]
+    if named and named != "unknown" and re.fullmatch(r"[a-z0-9.]+", named):
+        return stream.channel_layout if re.fullmatch(r"[a-z0-9.()]+", stream.channel_layout) else named
+    return DEFAULT_LAYOUTS.get(stream.channels)
+
+
 def input_args(path: Path, kind: str | None, *before: str) -> list[str]:
     """`-i` for one input, with the protocol whitelist and the demuxer forced from the sniffed kind."""
     demuxer = DEMUXERS.get(kind or "")
