@@ -18,6 +18,7 @@ from typing import Any
 
 import pyvips
 
+from app.engine import failures
 from app.engine.tool import ToolContext, ToolFailure
 
 log = logging.getLogger("lutra.vips")
@@ -66,7 +67,7 @@ def output_format(kind: str) -> Format:
 
 @contextmanager
 def vips_errors(message: str = DECODE_FAILED) -> Iterator[None]:
-    """Maps libvips failures to a short ToolFailure; the raw text (with paths) only goes to the log.
+    """Maps libvips failures to a short ToolFailure (app/engine/failures.py); raw text only goes to the log.
 
     libvips is lazy: a damaged file often fails at save time, not at open, so wrap the whole
     pipeline (load ... save), not just the load.
@@ -74,8 +75,12 @@ def vips_errors(message: str = DECODE_FAILED) -> Iterator[None]:
     try:
         yield
     except pyvips.Error as exc:
-        log.info("libvips failed: %s", exc.message if hasattr(exc, "message") else exc)
-        raise ToolFailure(message) from None
+        text = str(exc)  # pyvips' message and libvips' error buffer (the detail that names the cause)
+        log.info("libvips failed: %s", text)
+        # A known cause names the input's problem; otherwise the caller's message, unless it is the
+        # generic decode one, which would be a guess: then an internal error with a log id.
+        reason = failures.vips(text) or (message if message != DECODE_FAILED else failures.internal("libvips", text))
+        raise ToolFailure(reason) from None
 
 
 def output_path(ctx: ToolContext, ext: str, tag: str | None = None) -> Path:
