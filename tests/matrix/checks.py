@@ -82,9 +82,9 @@ def _container(path: Path) -> dict[str, Any]:
     return {"entries": names}
 
 
-def _text(path: Path, kind: str) -> dict[str, Any]:
+def _text(path: Path, kind: str, empty_ok: bool) -> dict[str, Any]:
     text = path.read_bytes().decode("utf-8")
-    assert text.strip(), f"{path.name}: empty"
+    assert text.strip() or empty_ok, f"{path.name}: empty"
     if kind == "json":
         json.loads(text)
     elif kind == "xml":
@@ -94,8 +94,10 @@ def _text(path: Path, kind: str) -> dict[str, Any]:
     return {"text": text}
 
 
-def check(path: Path) -> dict[str, Any]:
-    """The output's kind and properties; fails when it is not a whole, readable file of the kind its name says."""
+def check(path: Path, *, empty_ok: bool = False) -> dict[str, Any]:
+    """The output's kind and properties; fails when it is not a whole, readable file of the kind its name says.
+
+    empty_ok: a text output may be empty (a transcript of audio without speech says so itself)."""
     kind = sniff_file(path)
     ext = path.suffix.lower().lstrip(".")
     expected = EXT_KINDS.get(ext)
@@ -111,7 +113,7 @@ def check(path: Path) -> dict[str, Any]:
     elif kind in ("zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"):
         props = _container(path)
     else:
-        props = _text(path, kind or "txt")
+        props = _text(path, kind or "txt", empty_ok)
     return {"kind": kind, **props}
 
 

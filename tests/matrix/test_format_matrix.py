@@ -43,7 +43,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 # Refusals that are the right answer, with the message that says why (a substring of it).
-KNOWN_REFUSALS: dict[tuple[str, str], str] = {}
+KNOWN_REFUSALS: dict[tuple[str, str], str] = {
+    ("chart-maker", "txt"): "No numeric column found to chart",  # the sample is prose
+}
 
 # Variants that once broke a tool: they stay in the CI run.
 CI_VARIANTS = ("wav-s16-44k-stereo",)
@@ -136,7 +138,7 @@ def _judge(client: TestClient, tool: Tool, samples: SampleStore, name: str, tmp_
     assert urls or set(body) - {"jobId", "downloadUrl", "originalSize", "processedSize"}, f"{case}: empty answer"
     for url in urls[:4]:
         out = _download(client, url, tmp_path)
-        props = check(out)
+        props = check(out, empty_ok=body.get("words") == 0)  # a tone has no speech to transcribe
         if props["kind"] == "zip" and tool.id != "create-zip":
             (tmp_path / "unzipped").mkdir(exist_ok=True)
             for member in zip_members(out, tmp_path / "unzipped")[:4]:
