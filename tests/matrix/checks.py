@@ -64,13 +64,13 @@ def _image(path: Path) -> dict[str, Any]:
     return {"size": (image.width, image.height)}
 
 
-def _pdf(path: Path) -> dict[str, Any]:
-    with pikepdf.open(path) as doc:
+def _pdf(path: Path, password: str) -> dict[str, Any]:
+    with pikepdf.open(path, password=password) as doc:
         pages = len(doc.pages)
         assert pages >= 1
     with tempfile.TemporaryDirectory() as tmp:
         text = Path(tmp) / "t.txt"
-        subprocess.run(["pdftotext", "-q", str(path), str(text)], check=True, timeout=60)
+        subprocess.run(["pdftotext", "-q", "-upw", password, str(path), str(text)], check=True, timeout=60)
         return {"pages": pages, "text": text.read_text("utf-8", "replace")}
 
 
@@ -94,10 +94,13 @@ def _text(path: Path, kind: str, empty_ok: bool) -> dict[str, Any]:
     return {"text": text}
 
 
-def check(path: Path, *, empty_ok: bool = False) -> dict[str, Any]:
+def check(path: Path, *, empty_ok: bool = False, password: str = "") -> dict[str, Any]:
     """The output's kind and properties; fails when it is not a whole, readable file of the kind its name says.
 
-    empty_ok: a text output may be empty (a transcript of audio without speech says so itself)."""
+    empty_ok: a text output may be empty (a transcript of audio without speech says so itself);
+    password: what opens a PDF the tool encrypted."""
+    if empty_ok and not path.read_bytes().strip():
+        return {"kind": None, "text": ""}
     kind = sniff_file(path)
     ext = path.suffix.lower().lstrip(".")
     expected = EXT_KINDS.get(ext)
@@ -109,7 +112,7 @@ def check(path: Path, *, empty_ok: bool = False) -> dict[str, Any]:
     elif kind in AUDIO_KINDS or kind in VIDEO_KINDS:
         props = _media(path, kind)
     elif kind == "pdf":
-        props = _pdf(path)
+        props = _pdf(path, password)
     elif kind in ("zip", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub"):
         props = _container(path)
     else:

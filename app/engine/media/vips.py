@@ -129,10 +129,15 @@ def load(path: Path, kind: str, *, sequential: bool = True, all_pages: bool = Fa
     if all_pages and kind in _MULTI_PAGE_KINDS:
         options["n"] = -1
     head = pyvips.Image.new_from_file(str(path), **options)
+    if kind == "jp2":
+        # libvips 8.14's JPEG 2000 loader cannot read an image a second time ("Need to decode the main
+        # header"): a tool that reads the pixels twice (statistics, then the change) failed on every
+        # JP2. Decoded once into memory instead (the pixel count is capped by MAX_MEGAPIXELS).
+        head = head.copy_memory()
     if orientation(head) != 1 and not is_animated(head):
         # autorot turns pixels and drops the tag, so later saves don't rotate twice.
         return head.autorot()
-    if sequential and not is_animated(head):
+    if sequential and kind != "jp2" and not is_animated(head):
         return pyvips.Image.new_from_file(str(path), access="sequential", **options)
     # Frames are cut out of the strip one by one: that needs random access.
     return head
