@@ -26,10 +26,20 @@ DPI = 200
 PAD = 1.0  # points of black around each box, so anti-aliased glyph edges go too
 
 
+def crop_offset(page: pikepdf.Page) -> tuple[float, float]:
+    """How far the visible CropBox's left and top edges lie inside the MediaBox (unrotated pages)."""
+    if int(page.obj.get("/Rotate", 0)) % 360:
+        return 0.0, 0.0
+    cx0, _, _, cy1 = pdf.visible_box(page)
+    media = [float(v) for v in page.mediabox]
+    return cx0 - min(media[0], media[2]), max(media[1], media[3]) - cy1
+
+
 def rebuild_page(doc: pikepdf.Pdf, index: int, source: Path, height: float, boxes: list[Box]) -> None:
     """Replaces page `index` by a picture of it (rendered from `source`) with `boxes` (page space) black."""
     import pikepdf
 
+    dx, dtop = crop_offset(doc.pages[index])
     try:
         image = pyvips.Image.pdfload(str(source), page=index, dpi=DPI, access="sequential")
         if image.hasalpha():
@@ -38,9 +48,10 @@ def rebuild_page(doc: pikepdf.Pdf, index: int, source: Path, height: float, boxe
         width_pt, height_pt = image.width * 72 / DPI, image.height * 72 / DPI
         scale = image.width / width_pt
         for x0, y0, x1, y1 in boxes:
-            top = height - y1  # page space has its origin at the bottom left, pixels at the top left
-            left, upper = int((x0 - PAD) * scale), int((top - PAD) * scale)
-            right, lower = int((x1 + PAD) * scale) + 1, int((top + (y1 - y0) + PAD) * scale) + 1
+            # Page space has its origin at the MediaBox's bottom left; the picture shows the CropBox.
+            top, left_pt = height - y1 - dtop, x0 - dx
+            left, upper = int((left_pt - PAD) * scale), int((top - PAD) * scale)
+            right, lower = int((left_pt + (x1 - x0) + PAD) * scale) + 1, int((top + (y1 - y0) + PAD) * scale) + 1
             image = image.draw_rect([0, 0, 0], left, upper, right - left, lower - upper, fill=True)
         pixels = zlib.compress(image.write_to_memory(), 6)
     except pyvips.Error as exc:

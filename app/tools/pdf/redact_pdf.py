@@ -32,8 +32,8 @@ class RedactArea(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     page: int = Field(..., ge=1, description="Page number, from 1")
-    x: float = Field(..., ge=0, le=20000, description="Left edge in points (72 per inch) from the page's left")
-    y: float = Field(..., ge=0, le=20000, description="Top edge in points from the page's top")
+    x: float = Field(..., ge=0, le=20000, description="Left edge in points (72 per inch) from the visible page's left")
+    y: float = Field(..., ge=0, le=20000, description="Top edge in points from the visible page's top")
     width: float = Field(..., gt=0, le=20000, description="Width in points")
     height: float = Field(..., gt=0, le=20000, description="Height in points")
 
@@ -120,8 +120,10 @@ class Finder:
 # -- the run ---------------------------------------------------------------------------------------
 
 
-def _area_box(area: RedactArea, height: float) -> Box:
-    return area.x, height - area.y - area.height, area.x + area.width, height - area.y
+def _area_box(area: RedactArea, height: float, offset: tuple[float, float]) -> Box:
+    """An area given from the visible page's top left (its CropBox) in page space."""
+    x, top = area.x + offset[0], area.y + offset[1]
+    return x, height - top - area.height, x + area.width, height - top
 
 
 def _plan_page(page: pdf_glyphs.PageGlyphs, hits: list[pdf_redact.Hit], areas: Iterable[Box]) -> tuple[PagePlan, bool]:
@@ -193,7 +195,8 @@ def run(ctx: ToolContext, settings: RedactPdfSettings) -> ToolResult:
             hits = pdf_redact.find_hits(page_words, finder, counts) if (terms or settings.patterns) else []
             page = glyph_pages[index] if glyph_pages else pdf_glyphs.PageGlyphs((1, 0, 0, 1, 0, 0), width, height)
             heights[index] = page.height
-            areas = [_area_box(a, page.height) for a in settings.areas if a.page == index + 1]
+            offset = redact_raster.crop_offset(doc.pages[index])
+            areas = [_area_box(a, page.height, offset) for a in settings.areas if a.page == index + 1]
             if (terms or settings.patterns) and not page_words and (page.images or page.paths):
                 warnings.append(f"page {index + 1} has no text to search (a scan, or text drawn as shapes): "
                                 "run ocr-pdf first or redact it by area")  # fmt: skip

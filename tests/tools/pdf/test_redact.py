@@ -163,3 +163,18 @@ def test_bad_settings_are_refused(av: TestClient) -> None:
     refused(post(av, "pdf/redact-pdf", [("a.pdf", data)], {"patterns": ["ssn"]}), 400, "VALIDATION_ERROR")
     flat_area = {"page": 1, "x": 0, "y": 0, "width": 0, "height": 5}
     refused(post(av, "pdf/redact-pdf", [("a.pdf", data)], {"areas": [flat_area]}), 400, "VALIDATION_ERROR")
+
+
+def test_areas_are_measured_on_the_visible_page(av: TestClient) -> None:
+    """A CropBox inside the MediaBox: areas count from the visible page's top left, in both paths."""
+    doc = samples.raw_pdf(b"BT /F1 18 Tf 100 200 Td (Hello World) Tj ET")
+    doc.pages[0].obj.CropBox = pikepdf.Array([50, 50, 350, 250])
+    data = samples.save(doc)
+    area = {"page": 1, "x": 93, "y": 30, "width": 60, "height": 30}  # "World": visible x 96-143, y 36-54
+    result, out = redact(av, data, {"areas": [area]})
+    assert result["pagesRebuiltAsPictures"] == [] and flat(pdf_text(out)) == "Hello"
+    assert dark_fraction(out, 0, (98, 40, 40, 10)) > 0.9
+    result, out = redact(av, data, {"areas": [area], "flatten": True})
+    assert result["pagesRebuiltAsPictures"] == [1] and pdf_text(out).strip() == ""
+    assert dark_fraction(out, 0, (98, 40, 40, 10)) > 0.9
+    assert dark_fraction(out, 0, (50, 38, 40, 14)) < 0.5  # "Hello" is drawn, not blacked out
