@@ -159,7 +159,19 @@ def _rotated(out: Path) -> None:
 
 def _vfr(out: Path) -> None:
     # Frames at uneven times, as phones record in low light.
-    ffmpeg(out, *_CLIP, "-vf", "setpts='if(eq(mod(N,3),0),PTS,PTS+0.04/TB)'", "-fps_mode", "vfr", *_X264)
+    ffmpeg(
+        out,
+        *_CLIP,
+        *_SOUND,
+        "-vf",
+        "setpts='if(eq(mod(N,3),0),PTS,PTS+0.04/TB)'",
+        "-fps_mode",
+        "vfr",
+        *_X264,
+        "-c:a",
+        "aac",
+        "-shortest",
+    )
 
 
 # -- PDF ------------------------------------------------------------------------------------------
@@ -426,7 +438,14 @@ SAMPLES: dict[str, tuple[str, str, Maker]] = {
     "mp4-odd-size": (
         "mp4",
         "mp4",
-        _clip(*_X264, video=["-f", "lavfi", "-i", "testsrc2=size=63x47:rate=10:duration=1"]),
+        _clip(
+            *_SOUND,
+            *_X264,
+            "-c:a",
+            "aac",
+            "-shortest",
+            video=["-f", "lavfi", "-i", "testsrc2=size=63x47:rate=10:duration=1"],
+        ),
     ),
     "mp4-vfr": ("mp4", "mp4", _vfr),
     "mp4-5.1": (

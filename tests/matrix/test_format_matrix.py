@@ -15,6 +15,7 @@ rotations, encodings ...) and reports what each tool made of it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,19 @@ def _download(client: TestClient, url: str, into: Path) -> Path:
     return out
 
 
-def _judge(client: TestClient, tool: Tool, samples: SampleStore, name: str, tmp_path: Path) -> None:
+def _record(case: str, status: int, body: dict[str, Any]) -> None:
+    """Appends a refusal to MATRIX_REPORT (a JSON-lines file), when set: the full run's findings."""
+    report = os.environ.get("MATRIX_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"case": case, "status": status, "code": body.get("code"),
+                                "error": body.get("error")}) + "\n")  # fmt: skip
+
+
+def _judge(client: TestClient, tool: Tool, samples: SampleStore, name: str, tmp_path: Path, *,
+           strict: bool = True) -> None:  # fmt: skip
+    """strict (the CI run): a refusal must be listed in KNOWN_REFUSALS. Otherwise (variants) any 4xx with a
+    message is an answer, recorded for the report, as long as it is not an internal error."""
     status, body = _call(client, tool, samples, name)
     case = f"{tool.id} on {name}"
     if status == 501 and tool.feature is not None:
@@ -136,8 +149,12 @@ def _judge(client: TestClient, tool: Tool, samples: SampleStore, name: str, tmp_
     if status >= 400:
         error = str(body.get("error"))
         assert not error.startswith("internal error"), f"{case}: {error}"
-        expected = KNOWN_REFUSALS.get((tool.id, name)) or KNOWN_REFUSALS.get((tool.id, "*"))
-        assert expected is not None and expected in error, f"{case}: refused with {status} {body.get('code')}: {error}"
+        _record(case, status, body)
+        assert body.get("code") != "VALIDATION_ERROR", f"{case}: the matrix's settings were refused: {error}"
+        if strict:
+            expected = KNOWN_REFUSALS.get((tool.id, name)) or KNOWN_REFUSALS.get((tool.id, "*"))
+            refused = f"{case}: refused with {status} {body.get('code')}: {error}"
+            assert expected is not None and expected in error, refused
         return
     urls = [d["downloadUrl"] for d in body.get("downloads") or []]
     if not urls and body.get("downloadUrl"):
@@ -166,7 +183,7 @@ def test_tool_on_each_declared_format(api: TestClient, samples: SampleStore, too
 @pytest.mark.parametrize(("tool", "sample"), list(_cases(full=True)))
 def test_tool_on_every_variant(api: TestClient, samples: SampleStore, tool: Tool, sample: str,
                                tmp_path: Path) -> None:  # fmt: skip
-    _judge(api, tool, samples, sample, tmp_path)
+    _judge(api, tool, samples, sample, tmp_path, strict=False)
 
 
 def test_every_sample_is_the_kind_it_claims(samples: SampleStore) -> None:
