@@ -64,6 +64,8 @@ class PageGlyphs:
     # edit, so a glyph is only ever removed from the operator that really drew it.
     strings: dict[StreamPath, list[list[bytes]]] = field(default_factory=dict)
     images: list[Box] = field(default_factory=list)
+    # Image XObjects drawn by the page's own content: (resource name, box, the CTM that placed it).
+    placed: list[tuple[str, Box, Matrix]] = field(default_factory=list)
     paths: list[Box] = field(default_factory=list)
     unsplittable: bool = False  # a font whose codes we cannot split (vertical or unknown CMap)
 
@@ -113,6 +115,7 @@ class _Recorder(PDFDevice):
         super().__init__(rsrcmgr)
         self.page: PageGlyphs | None = None
         self.where: tuple[StreamPath, int] = ((), -1)
+        self.image_from_page = False  # the image being drawn is a Do of the page's own content
 
     def render_string(self, textstate: Any, seq: Any, ncs: Any, graphicstate: Any) -> None:
         page, font = self.page, textstate.font
@@ -149,7 +152,10 @@ class _Recorder(PDFDevice):
 
     def render_image(self, name: str, stream: Any) -> None:
         if self.page is not None and self.ctm is not None:
-            self.page.images.append(_transform(self.ctm, (0, 0, 1, 1)))
+            box = _transform(self.ctm, (0, 0, 1, 1))
+            self.page.images.append(box)
+            if self.where[0] == () and self.image_from_page:
+                self.page.placed.append((name, box, tuple(self.ctm)))  # type: ignore[arg-type]
 
     def paint_path(self, graphicstate: Any, stroke: bool, fill: bool, evenodd: bool, path: Any) -> None:
         if self.page is None or self.ctm is None:
@@ -216,7 +222,10 @@ class _Interpreter(PDFPageInterpreter):
             sub.render_contents(resources if resources else self.resources.copy(), [xobj],
                                 ctm=mult_matrix(tuple(matrix), self.ctm))  # fmt: skip
             return
+        self.recorder.image_from_page = self.stream == ()
+        self.recorder.where = (self.stream, self.recorder.where[1])
         super().do_Do(xobjid_arg)
+        self.recorder.image_from_page = False
 
 
 def pages(path: Path, password: str = "") -> Iterator[PageGlyphs]:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import pyvips
 
 from app.engine.media import pdf
-from app.engine.media.pdf_glyphs import Box
+from app.engine.media.pdf_glyphs import Box, PageGlyphs, overlaps
 from app.engine.tool import ToolContext, ToolFailure
 
 if TYPE_CHECKING:
     import pikepdf
+    from PIL.Image import Image as PILImage
 
 log = logging.getLogger("lutra.pdf")
 
@@ -108,3 +109,76 @@ def verify(ctx: ToolContext, out: Path, finder: Callable[[str], object], mention
         out.unlink(missing_ok=True)
         raise ToolFailure(f"a redacted term could still be read on page {left[0] + 1}; nothing was returned")
     return out
+
+
+def black_out_images(doc: pikepdf.Pdf, index: int, page: PageGlyphs, boxes: list[Box]) -> bool:
+    """Paints the parts of the page's images under `boxes` black in the image data itself (a scan's
+    pixels, not just a box over them). False when an image under a box cannot be edited this way
+    (placed inside a form, rotated or skewed, an unusual encoding): the caller rebuilds the page."""
+    import pikepdf
+    from PIL import ImageDraw
+
+    under = [b for b in page.images if any(overlaps(b, box) for box in boxes)]
+    placed = [(name, ibox, ctm) for name, ibox, ctm in page.placed if any(overlaps(ibox, box) for box in boxes)]
+    if len(placed) != len(under):
+        return False
+    if not placed:
+        return True
+    target = doc.pages[index].obj
+    resources = target.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return False
+    edited: dict[str, pikepdf.Stream] = {}
+    for name, (x0, y0, x1, y1), ctm in placed:
+        original = xobjects.get(f"/{name}")
+        a, b, c, d = ctm[:4]
+        if not isinstance(original, pikepdf.Stream) or b or c or a <= 0 or d <= 0 or "/Decode" in original:
+            return False  # only upright, unflipped images are mapped pixel for pixel here
+        try:
+            picture = pikepdf.PdfImage(original).as_pil_image()
+        except Exception:  # any image pikepdf cannot decode: the page is rebuilt instead
+            log.info("redact-pdf: image %s on page %d could not be decoded", name, index + 1, exc_info=True)
+            return False
+        picture = picture.convert("L" if picture.mode in ("1", "L", "LA") else "RGB")
+        width, height = picture.size
+        draw = ImageDraw.Draw(picture)
+        for bx0, by0, bx1, by1 in boxes:
+            if not overlaps((x0, y0, x1, y1), (bx0, by0, bx1, by1)):
+                continue
+            left = max(0, int((bx0 - PAD - x0) / (x1 - x0) * width))
+            right = min(width, int((bx1 + PAD - x0) / (x1 - x0) * width) + 1)
+            top = max(0, int((y1 - by1 - PAD) / (y1 - y0) * height))
+            bottom = min(height, int((y1 - by0 + PAD) / (y1 - y0) * height) + 1)
+            draw.rectangle([left, top, right - 1, bottom - 1], fill=0)
+        edited[name] = _image_stream(doc, original, picture)
+    copy = pikepdf.Dictionary({k: v for k, v in resources.items()})
+    copy.XObject = pikepdf.Dictionary({k: v for k, v in xobjects.items()})
+    for name, stream in edited.items():
+        copy.XObject[f"/{name}"] = stream  # a per-page copy: other pages showing the image keep theirs
+    target.Resources = copy
+    return True
+
+
+def _image_stream(doc: pikepdf.Pdf, original: pikepdf.Stream, picture: PILImage) -> pikepdf.Stream:
+    """The edited picture as an image XObject: JPEG if the original was, else Flate; mask kept."""
+    import io
+
+    import pikepdf
+
+    if original.get("/Filter") == pikepdf.Name.DCTDecode:
+        buf = io.BytesIO()
+        picture.save(buf, format="JPEG", quality=90)
+        data, filt = buf.getvalue(), pikepdf.Name.DCTDecode
+    else:
+        data, filt = zlib.compress(picture.tobytes(), 6), pikepdf.Name.FlateDecode
+    stream = pikepdf.Stream(doc, data)
+    stream.stream_dict = pikepdf.Dictionary(
+        Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=picture.width, Height=picture.height,
+        ColorSpace=pikepdf.Name.DeviceGray if picture.mode == "L" else pikepdf.Name.DeviceRGB,
+        BitsPerComponent=8, Filter=filt,
+    )  # fmt: skip
+    for key in ("/SMask", "/Interpolate"):
+        if key in original:
+            stream[key] = original[key]
+    return stream

@@ -203,11 +203,7 @@ def run(ctx: ToolContext, settings: RedactPdfSettings) -> ToolResult:
             if not hits and not areas:
                 continue
             plan, found_all = _plan_page(page, hits, areas)
-            if any(pdf_glyphs.overlaps(i, b) for i in page.images for b in plan.boxes):
-                warnings.append(f"page {index + 1}: an image lies under a redaction, so the page was rebuilt "
-                                "as a picture")  # fmt: skip
-                found_all = False
-            elif any(pdf_glyphs.overlaps(p, a) for p in page.paths for a in areas) and not settings.flatten:
+            if any(pdf_glyphs.overlaps(p, a) for p in page.paths for a in areas) and not settings.flatten:
                 warnings.append(f"page {index + 1}: drawings (vector shapes) under an area are covered by the "
                                 "box, not removed; use flatten to remove them too")  # fmt: skip
             if settings.flatten or glyph_pages is None or page.unsplittable or not found_all:
@@ -227,6 +223,12 @@ def run(ctx: ToolContext, settings: RedactPdfSettings) -> ToolResult:
                     log.info("redact-pdf: page %d rasterised: %s", index + 1, exc)
                     warnings.append(f"the text of page {index + 1} could not be edited safely, so the page was "
                                     "rebuilt as a picture")  # fmt: skip
+                    raster[index] = plan.boxes
+                    continue
+                # A scan's pixels under a box are painted black in the image itself.
+                if not redact_raster.black_out_images(doc, index, plan.glyphs, plan.boxes):
+                    warnings.append(f"page {index + 1}: an image under a redaction could not be edited, so the "
+                                    "page was rebuilt as a picture")  # fmt: skip
                     raster[index] = plan.boxes
                 ctx.progress(10 + 60 * (n + 1) / max(1, len(plans)), f"Redacting page {index + 1}")
             redact_raster.rebuild_pages(ctx, doc, src.path, raster, heights, span=(70, 85))

@@ -19,6 +19,12 @@ def redact(client: TestClient, data: bytes, settings: dict[str, Any]) -> tuple[d
     return result, download(client, result)
 
 
+def _png(picture: Any) -> bytes:
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -144,11 +150,20 @@ def test_flatten_rebuilds_pages_as_pictures(av: TestClient) -> None:
     assert pdf_text(out).strip() == "" and images_in(out) == 2
 
 
-def test_warnings_when_removal_needs_a_picture_or_cannot_search(av: TestClient) -> None:
+def test_images_under_a_box_and_pages_without_text(av: TestClient) -> None:
+    # Text over a picture (a scan with its OCR layer): the text goes and the picture's pixels under the
+    # box are painted black in the image data itself; the page keeps its other text.
     result, out = redact(av, samples.text_over_image(), {"terms": ["Alice Smith"]})
-    assert result["pagesRebuiltAsPictures"] == [1]
-    assert any("image lies under" in w for w in result["warnings"])
-    assert "Alice" not in pdf_text(out)
+    assert result["pagesRebuiltAsPictures"] == [] and result["warnings"] == []
+    assert "Alice" not in pdf_text(out) and "Plain words" in pdf_text(out)
+    with pikepdf.open(io.BytesIO(out)) as doc:
+        (image,) = doc.pages[0].get_images().values()
+        pixels = pyvips.Image.new_from_buffer(_png(pikepdf.PdfImage(image).as_pil_image()), "")
+    # The picture spans x 30-230, y 180-240 (200 x 60 points, 64 px); the name's box is about x 10-96 and
+    # y 27-44 of it, from its top left.
+    sx, sy = pixels.width / 200, pixels.height / 60
+    assert pixels.extract_area(int(15 * sx), int(30 * sy), int(60 * sx), int(10 * sy)).max() < 10
+    assert pixels.extract_area(int(150 * sx), int(5 * sy), int(40 * sx), int(20 * sy)).min() > 150
 
     result, _ = redact(av, samples.picture_only(), {"terms": ["anything"]})
     assert result["matches"] == 0
@@ -178,3 +193,18 @@ def test_areas_are_measured_on_the_visible_page(av: TestClient) -> None:
     assert result["pagesRebuiltAsPictures"] == [1] and pdf_text(out).strip() == ""
     assert dark_fraction(out, 0, (98, 40, 40, 10)) > 0.9
     assert dark_fraction(out, 0, (50, 38, 40, 14)) < 0.5  # "Hello" is drawn, not blacked out
+
+
+def test_an_image_that_cannot_be_edited_makes_the_page_a_picture(av: TestClient) -> None:
+    # The same picture, placed turned by 90 degrees: not mapped pixel for pixel, so the page is rebuilt.
+    doc = samples.raw_pdf(b"q 0 60 -200 0 230 180 cm /Im0 Do Q BT /F1 16 Tf 40 200 Td (Alice Smith) Tj ET")
+    grey = doc.make_stream(bytes([200]) * 64 * 64)
+    grey.Type, grey.Subtype, grey.Width, grey.Height = pikepdf.Name.XObject, pikepdf.Name.Image, 64, 64
+    grey.ColorSpace, grey.BitsPerComponent = pikepdf.Name.DeviceGray, 8
+    doc.pages[0].obj.Resources.XObject = pikepdf.Dictionary(Im0=grey)
+    result, out = redact(av, samples.save(doc), {"terms": ["Alice Smith"]})
+    assert result["pagesRebuiltAsPictures"] == [1]
+    assert result["warnings"] == [
+        "page 1: an image under a redaction could not be edited, so the page was rebuilt as a picture"
+    ]
+    assert pdf_text(out).strip() == "" and dark_fraction(out, 0, (45, 90, 60, 10)) > 0.9
