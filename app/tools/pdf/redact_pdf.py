@@ -2,9 +2,10 @@
 
 The glyphs under each redaction leave the page's content stream (pdf_redact.py says how) and black
 boxes are painted over the places; every other word stays real text. The same text goes from
-metadata, bookmarks, annotations, form fields and attachments. Where removal cannot be guaranteed by
-editing (an image under a box, content the glyph reader could not match), that page is rebuilt as
-a picture with the boxes burnt in, and `warnings` says so; `"flatten": true` does that for every
+metadata, bookmarks, annotations, form fields and attachments, and image pixels under a box are
+painted black in the image data. Where removal cannot be guaranteed by editing (an image placed
+turned or in a form, content the glyph reader could not match), that page is rebuilt as a picture
+with the boxes burnt in, and `warnings` says so; `"flatten": true` does that for every
 redacted page. Before answering, poppler reads the result: a term it still finds means no file.
 """
 
