@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from app.engine import registry
+from app.engine import failures, registry
 from app.engine.ai.bundles import FeatureNotInstalled
 from app.engine.media.probe import check_input
 from app.engine.media.sniff import accepts, sniff_file
@@ -108,10 +108,10 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
             )
         except MemoryError:
             return Outcome("failed", error=prefix + "ran out of memory", code="PROCESSING_FAILED")
-        except Exception:
-            # Details go to the log; the client gets a short reason, never a traceback.
-            log.exception("tool %s crashed", step.tool_id)
-            return Outcome("failed", error=prefix + "the tool could not process this input", code="PROCESSING_FAILED")
+        except Exception as exc:
+            # Details go to the log; the client gets the known cause or a log id, never a traceback.
+            log.warning("tool %s failed with %s", step.tool_id, type(exc).__name__)
+            return Outcome("failed", error=prefix + failures.explain(exc), code="PROCESSING_FAILED")
         outputs = [Path(p) for p in result.outputs]
         missing = [p for p in outputs if not p.is_file()]
         if missing:

@@ -17,6 +17,7 @@ Importing the module registers the tool. This module imports neither FastAPI nor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,8 @@ class ToolContext:
         self.workdir = workdir
         self._report = report
         self._is_cancelled = is_cancelled
+        # Progress may come from a helper thread too (app/engine/pacing.py); the report channel is one pipe.
+        self._report_lock = threading.Lock()
 
     @property
     def input(self) -> InputFile:
@@ -139,7 +142,8 @@ class ToolContext:
 
     def progress(self, percent: float, message: str | None = None) -> None:
         if self._report is not None:
-            self._report(max(0.0, min(100.0, percent)), message)
+            with self._report_lock:
+                self._report(max(0.0, min(100.0, percent)), message)
 
     def cancelled(self) -> bool:
         return self._is_cancelled() if self._is_cancelled is not None else False

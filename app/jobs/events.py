@@ -57,6 +57,20 @@ _PHASE = {
 }
 
 
+ETA_AFTER_S = 2.0  # a pace measured over less time than this is noise
+ETA_FROM_PCT = 1.0
+
+
+def estimate_eta(started: datetime | None, progress: float) -> float | None:
+    """Seconds left if the job keeps the pace it has had since it started (None: too early to say)."""
+    if started is None or progress < ETA_FROM_PCT:
+        return None
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    if elapsed < ETA_AFTER_S:
+        return None
+    return elapsed * (100.0 - min(progress, 100.0)) / progress
+
+
 def make_event(
     job_id: str,
     status: str,
@@ -67,6 +81,7 @@ def make_event(
     error: str | None = None,
     code: str | None = None,
     seq: int | None = None,
+    eta_seconds: float | None = None,
 ) -> dict[str, Any]:
     """One progress frame, in both the seed's vocabulary and the one SnapOtter's clients read."""
     if status == "queued":
@@ -85,6 +100,9 @@ def make_event(
         "stage": message,
         "seq": seq if seq is not None else next_seq(),
     }
+    if status == "processing":
+        # Seconds left, from the pace so far; null until there is a pace to go by.
+        event["etaSeconds"] = None if eta_seconds is None else max(0, round(eta_seconds))
     if result is not None:
         event["result"] = result
     if error is not None:

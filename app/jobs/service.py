@@ -27,7 +27,7 @@ from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
 from app.engine.tool import InputRejected, Tool, ToolSettings
 from app.errors import BadRequest, LutraError, NotImplementedFeature, UnsupportedMedia, ValidationFailed
-from app.jobs.events import TERMINAL, EventBus, final_event, make_event, stamp
+from app.jobs.events import TERMINAL, EventBus, estimate_eta, final_event, make_event, stamp
 from app.jobs.uploads import UploadedFile
 from app.models import Job
 from app.webhooks import outbox
@@ -349,7 +349,8 @@ class JobService:
                 )
 
         def on_progress(pct: float, message: str | None) -> None:
-            self.bus.publish(job_id, make_event(job_id, "processing", pct, message))
+            eta = estimate_eta(self._started.get(job_id), pct)
+            self.bus.publish(job_id, make_event(job_id, "processing", pct, message, eta_seconds=eta))
             now = time.monotonic()
             if report and now - last_write[0] > 2.0:
                 # Progress in the row is for listings; the live stream comes from the bus.

@@ -21,12 +21,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
 
 from app.engine import registry
 from app.engine.media.sniff import accepts
 from app.engine.tool import Tool
 from tests.assertions import assert_error
+from tests.catalog_settings import example_settings
 from tests.conftest import _empty_postgres, module_app
 from tests.engine.helpers import TOOL_MODULES, assert_rejected, garbage, jpeg, png, read_events, zip_bytes
 
@@ -134,54 +134,6 @@ def samples_for(kinds: tuple[str, ...]) -> list[tuple[str, bytes]]:
     """Valid files (as name, bytes) of kinds the tool accepts; a PNG when none can be made here."""
     found = [(f"sample.{_EXT.get(k, k)}", data) for k in _SAMPLES if accepts(kinds, k) and (data := sample(k))]
     return found or [("sample.png", png(64, 48))]
-
-
-# -- settings that pass the tool's model, so the file (not the settings) is what gets judged --------
-
-
-def _value_for(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
-    if "$ref" in schema:
-        return _value_for(defs[schema["$ref"].split("/")[-1]], defs)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            options = [s for s in schema[key] if s.get("type") != "null"]
-            return _value_for(options[0], defs) if options else None
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type")
-    if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + (1 if "exclusiveMinimum" in schema else 0))
-        high = schema.get("maximum", schema.get("exclusiveMaximum", 10**6) - 1)
-        return max(low, min(high, 8))
-    if kind == "string":
-        return "x" * max(1, schema.get("minLength", 1))
-    if kind == "boolean":
-        return True
-    if kind == "array":
-        # As many items as the schema asks for (a list of page operations needs at least one).
-        return [_value_for(schema.get("items", {}), defs) for _ in range(schema.get("minItems", 0))]
-    if kind == "object" and "properties" in schema:
-        return {k: _value_for(schema["properties"][k], defs) for k in schema.get("required", [])}
-    return None
-
-
-@cache
-def example_settings(tool: Tool) -> dict[str, Any] | None:
-    """The first of a few candidate settings the tool's model accepts, or None."""
-    schema = tool.settings.model_json_schema()
-    defs = schema.get("$defs", {})
-    props = schema.get("properties", {})
-    required = {k: _value_for(props[k], defs) for k in schema.get("required", [])}
-    candidates = [{}, required, {**required, "width": 8}, {**required, "width": 8, "height": 8}]
-    for candidate in candidates:
-        try:
-            tool.settings.model_validate(candidate)
-        except ValidationError:
-            continue
-        return candidate
-    return None
 
 
 # -- requests ---------------------------------------------------------------------------------------

@@ -123,9 +123,11 @@ def loudnorm_filter(measured: Loudness, stream: ffmpeg.Stream) -> str:
     """loudnorm's second pass with the measured values (linear mode keeps the dynamics), resampled back
     to the input's rate (loudnorm works at 192 kHz)."""
     resample = f"aresample={stream.sample_rate or 48000}"
-    if re.fullmatch(r"[a-z0-9.()]+", stream.channel_layout):
-        # ffmpeg 5.1 loses the layout after loudnorm and some encoders (FLAC) then refuse to link.
-        resample += f":ochl={stream.channel_layout}"
+    layout = ffmpeg.channel_layout(stream)
+    if layout:
+        # ffmpeg 5.1 loses the layout after loudnorm and some encoders (FLAC) then refuse to link; a WAV's
+        # "unknown" layout is not a value aresample takes, so the channel count's default layout is named.
+        resample += f":ochl={layout}"
     return (
         f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TP}:LRA={TARGET_LRA}"
         f":measured_I={measured.input_i}:measured_TP={measured.input_tp}:measured_LRA={measured.input_lra}"

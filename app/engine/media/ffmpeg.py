@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from app.engine import failures
 from app.engine.media.process import wait_or_stop
 from app.engine.tool import Cancelled, InputFile, InputRejected, ToolContext, ToolFailure
 
@@ -181,6 +182,19 @@ def _stream(raw: dict[str, Any]) -> Stream:
     )
 
 
+# ffmpeg's default layout for a channel count: WAV and raw files often carry only the count, and
+# ffprobe then says "unknown", which no filter option accepts.
+DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def channel_layout(stream: Stream) -> str | None:
+    """A layout name ffmpeg's filters accept for this audio stream, or None when there is none."""
+    named = stream.channel_layout.split("(")[0]
+    if named and named != "unknown" and re.fullmatch(r"[a-z0-9.]+", named):
+        return stream.channel_layout if re.fullmatch(r"[a-z0-9.()]+", stream.channel_layout) else named
+    return DEFAULT_LAYOUTS.get(stream.channels)
+
+
 def input_args(path: Path, kind: str | None, *before: str) -> list[str]:
     """`-i` for one input, with the protocol whitelist and the demuxer forced from the sniffed kind."""
     demuxer = DEMUXERS.get(kind or "")
@@ -280,52 +294,10 @@ def require_audio(info: MediaInfo, name: str = "the input") -> Stream:
 
 # -- running ------------------------------------------------------------------------
 
-# Known causes, matched against ffmpeg's stderr, first match wins: (pattern, what the client reads).
-_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), m)
-    for p, m in (
-        (r"Stream map '[^']*:a[^']*' matches no streams|does not contain any audio", "the input has no audio stream"),
-        (r"Stream map '[^']*:v[^']*' matches no streams|does not contain any video", "the input has no video stream"),
-        (r"Stream map '[^']*:s[^']*' matches no streams", "the input has no subtitle stream"),
-        (r"Output file #?\d* does not contain any stream|matches no streams", "the input has no usable stream"),
-        (
-            r"Decoder \(codec [^)]*\) not found|unsupported codec|Unsupported codec|codec not currently supported",
-            "unsupported codec",
-        ),
-        (
-            r"Unknown encoder|Encoder not found|Error (while opening|initializing output stream) encoder",
-            "the encoder could not be started for this input",
-        ),
-        (
-            r"Could not find tag for codec|codec not currently supported in container",
-            "this codec cannot be stored in the chosen format",
-        ),
-        (r"not divisible by 2", "the video size must be even"),
-        (r"No space left on device", "the server ran out of disk space"),
-        (r"Cannot allocate memory|Out of memory", "ran out of memory"),
-        (
-            r"Invalid data found when processing input|moov atom not found|Invalid NAL|error while decoding|"
-            r"Header missing|corrupt",
-            "the input is damaged or not a supported media file",
-        ),
-        (
-            r"Error (reinitializing|initializing|configuring) (complex )?filter|Failed to configure|Invalid argument",
-            "these settings cannot be applied to this input",
-        ),
-        (
-            r"Protocol '[^']*' not on whitelist|Protocol not found",
-            "the input refers to other files, which is not allowed",
-        ),
-    )
-)
-
 
 def explain(stderr: str) -> str:
-    """One short line naming why ffmpeg failed."""
-    for pattern, message in _CAUSES:
-        if pattern.search(stderr):
-            return message
-    return "ffmpeg could not process this input"
+    """One short line naming why ffmpeg failed (the causes live in app/engine/failures.py)."""
+    return failures.ffmpeg(stderr)
 
 
 def _default_timeout() -> float:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator
 
+from app.engine import failures
 from app.engine.media import process
 from app.engine.tool import InputFile, InputRejected, ToolContext, ToolFailure
 
@@ -132,7 +133,7 @@ def pdf_errors(message: str = "the PDF is damaged and could not be processed") -
         yield
     except (pikepdf.PdfError, pikepdf.ForeignObjectError) as exc:
         log.info("pikepdf failed: %s", exc)
-        raise ToolFailure(message) from exc
+        raise ToolFailure(failures.qpdf(str(exc)) or message) from exc
 
 
 # -- page ranges (qpdf syntax) ----------------------------------------------------------

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.engine import failures
 from app.engine.tool import Cancelled, ToolContext, ToolFailure
 
 log = logging.getLogger("lutra.process")
@@ -84,5 +85,6 @@ def run_program(
         text = out.read().decode("utf-8", "replace")
     if code not in ok_codes:
         log.warning("%s failed (exit %s): %s", cmd[0], code, text[-2000:])
-        raise ToolFailure(f"{what} {failure}")
+        known = failures.soffice(text) if Path(cmd[0]).name.startswith("soffice") else None
+        raise ToolFailure(known or f"{what} {failure}")
     return code, text

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyvips
 
+from app.engine import failures
 from app.engine.tool import ToolContext, ToolFailure
 
 log = logging.getLogger("lutra.vips")
@@ -66,7 +67,7 @@ def output_format(kind: str) -> Format:
 
 @contextmanager
 def vips_errors(message: str = DECODE_FAILED) -> Iterator[None]:
-    """Maps libvips failures to a short ToolFailure; the raw text (with paths) only goes to the log.
+    """Maps libvips failures to a short ToolFailure (app/engine/failures.py); raw text only goes to the log.
 
     libvips is lazy: a damaged file often fails at save time, not at open, so wrap the whole
     pipeline (load ... save), not just the load.
@@ -74,8 +75,12 @@ def vips_errors(message: str = DECODE_FAILED) -> Iterator[None]:
     try:
         yield
     except pyvips.Error as exc:
-        log.info("libvips failed: %s", exc.message if hasattr(exc, "message") else exc)
-        raise ToolFailure(message) from None
+        text = str(exc)  # pyvips' message and libvips' error buffer (the detail that names the cause)
+        log.info("libvips failed: %s", text)
+        # A known cause names the input's problem; otherwise the caller's message, unless it is the
+        # generic decode one, which would be a guess: then an internal error with a log id.
+        reason = failures.vips(text) or (message if message != DECODE_FAILED else failures.internal("libvips", text))
+        raise ToolFailure(reason) from None
 
 
 def output_path(ctx: ToolContext, ext: str, tag: str | None = None) -> Path:
@@ -124,10 +129,15 @@ def load(path: Path, kind: str, *, sequential: bool = True, all_pages: bool = Fa
     if all_pages and kind in _MULTI_PAGE_KINDS:
         options["n"] = -1
     head = pyvips.Image.new_from_file(str(path), **options)
+    if kind == "jp2":
+        # libvips 8.14's JPEG 2000 loader cannot read an image a second time ("Need to decode the main
+        # header"): a tool that reads the pixels twice (statistics, then the change) failed on every
+        # JP2. Decoded once into memory instead (the pixel count is capped by MAX_MEGAPIXELS).
+        head = head.copy_memory()
     if orientation(head) != 1 and not is_animated(head):
         # autorot turns pixels and drops the tag, so later saves don't rotate twice.
         return head.autorot()
-    if sequential and not is_animated(head):
+    if sequential and kind != "jp2" and not is_animated(head):
         return pyvips.Image.new_from_file(str(path), access="sequential", **options)
     # Frames are cut out of the strip one by one: that needs random access.
     return head

@@ -37,6 +37,7 @@ class ChartMakerSettings(ToolSettings):
 
 Series = list[tuple[str, list[float]]]
 _THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+|[-+]?\d+,\d+")
 
 
 def _number(value: Any) -> float | None:
@@ -47,6 +48,9 @@ def _number(value: Any) -> float | None:
     text = str(value).strip()
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
+    elif _DECIMAL_COMMA.fullmatch(text):
+        # European notation (12,5 or 1.234,5), as in the semicolon CSVs spreadsheet programs write there.
+        text = text.replace(".", "").replace(",", ".")
     try:
         number = float(text)
     except ValueError:

@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.engine.ai import bundles
 from app.engine.media import vips
 from app.engine.media.sniff import IMAGE_KINDS
+from app.engine.pacing import Pacer
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolResult, ToolSettings, tool
 
 
@@ -127,11 +128,15 @@ def run(ctx: ToolContext, settings: UpscaleSettings) -> ToolResult:
         rgb = cv2.fastNlMeansDenoisingColored(rgb, None, h, h, 7, 21)
     ctx.check_cancelled()
 
-    def on_tile(done: int, total: int) -> None:
-        ctx.check_cancelled()
-        ctx.progress(5 + 85 * done / total, f"Upscaling: tile {done} of {total}")
+    total = len(upscale.tiles(rgb.shape[1], rgb.shape[0]))
+    # A tile of x4plus can take many seconds on a small CPU: the pacer keeps the bar moving in between.
+    with Pacer(ctx, 5, 90, total=total, label=lambda n, t: f"Upscaling: tile {n} of {t}") as pacer:
 
-    big = upscale.run(rgb, settings.model, scale, on_tile)
+        def on_tile(done: int, total: int) -> None:
+            ctx.check_cancelled()
+            pacer.advance(done)
+
+        big = upscale.run(rgb, settings.model, scale, on_tile)
     with vips.vips_errors():
         out_w, out_h = width * scale, height * scale
         image = arrays.to_vips(big)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -16,6 +17,7 @@ from pydantic import Field
 from app.engine.media import pdf
 from app.engine.media.ocr import TESSERACT_LANGUAGES as LANGUAGES
 from app.engine.media.pdf import PageSpec
+from app.engine.pacing import Pacer
 from app.engine.tool import Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
 QUALITY_ARGS = {
@@ -39,6 +41,13 @@ class OcrPdfSettings(ToolSettings):
         "auto", description="Language of the text; auto reads English, German, French and Spanish"
     )
     pages: PageSpec | None = Field(None, description="Pages to read (qpdf syntax, e.g. 1-3,7); empty: all pages")
+
+
+def _pages_read(scratch: Path) -> int:
+    try:
+        return sum(1 for _ in scratch.glob("ocrmypdf.io.*/*_ocr_tess.pdf"))
+    except OSError:  # the folder is being cleaned up
+        return 0
 
 
 @tool(
@@ -67,10 +76,15 @@ def run(ctx: ToolContext, settings: OcrPdfSettings) -> ToolResult:
     cmd += [str(src.path.resolve()), str(target)]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch.resolve()), "LANG": "C.UTF-8",
            "TMPDIR": str(scratch.resolve()), "OMP_THREAD_LIMIT": "1"}  # fmt: skip
-    ctx.progress(5, "Reading the pages")
+    pages = len(chosen) if chosen else count
     try:
-        code, _ = pdf.run_program(cmd, ctx, what="OCR", timeout_s=TIMEOUT_S - 30, cwd=scratch, env=env,
-                                  ok_codes=(0, *_INPUT_CODES))  # fmt: skip
+        # OCRmyPDF writes NNNNNN_ocr_tess.pdf in its work folder as each page is read: counting them is
+        # per-page progress from a program that reports none on a pipe.
+        with Pacer(ctx, 5, 85, total=pages, label=lambda n, t: f"Reading page {n} of {t}",
+                   poll=lambda: _pages_read(scratch)):  # fmt: skip
+            code, _ = pdf.run_program(cmd, ctx, what="OCR", timeout_s=TIMEOUT_S - 30, cwd=scratch, env=env,
+                                      ok_codes=(0, *_INPUT_CODES))  # fmt: skip
+        ctx.progress(88, "Writing the searchable PDF")
         if code in _INPUT_CODES:
             raise ToolFailure(f"OCR could not run: {_INPUT_CODES[code]}")
         if not target.is_file():

@@ -1,212 +1,254 @@
-"""Redact PDF: the listed terms are removed for real, not covered up.
+"""Redact PDF: terms, patterns and areas are removed from the file for real, not covered up.
 
-How: poppler finds every word's box (pdftotext -bbox); each page on which a term occurs is rendered
-to pixels, the words making up the term are painted black, and the page is rebuilt as that picture
-alone, so its text, fonts and annotations are no longer in the file (qpdf writes only the objects
-still in use). Pages without a term stay as they were, text and all. Document metadata, bookmarks
-and annotations mentioning a term are removed too.
-
-Trade-offs, named: redacted pages lose their text layer (not searchable or selectable afterwards;
-run ocr-pdf if needed) and become 200 dpi images; whole words are blacked out (a term inside a
-longer word takes that word); text poppler cannot extract (diagonal text, text drawn as paths or
-images) is not found.
+The glyphs under each redaction leave the page's content stream (pdf_redact.py says how) and black
+boxes are painted over the places; every other word stays real text. The same text goes from
+metadata, bookmarks, annotations, form fields and attachments, and image pixels under a box are
+painted black in the image data. Where removal cannot be guaranteed by editing (an image placed
+turned or in a form, content the glyph reader could not match), that page is rebuilt as a picture
+with the boxes burnt in, and `warnings` says so; `"flatten": true` does that for every
+redacted page. Before answering, poppler reads the result: a term it still finds means no file.
 """
 
 from __future__ import annotations
 
-import html
+import logging
 import re
-import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Literal
 
-import pyvips
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.engine.media import pdf
+from app.engine.media import pdf, pdf_glyphs, pdf_redact, pdf_scrub, redact_raster
+from app.engine.media.pdf_glyphs import Box
+from app.engine.media.pdf_redact import PagePlan
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
 
-if TYPE_CHECKING:
-    import pikepdf
+log = logging.getLogger("lutra.pdf")
 
-DPI = 200
-PAD = 1.0  # points of black around each word, so anti-aliased edges of glyphs go too
-_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.DOTALL)
-_WORD = re.compile(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">(.*?)</word>', re.DOTALL)
+Pattern = Literal["email", "phone", "iban", "card"]
+
+
+class RedactArea(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(..., ge=1, description="Page number, from 1")
+    x: float = Field(..., ge=0, le=20000, description="Left edge in points (72 per inch) from the visible page's left")
+    y: float = Field(..., ge=0, le=20000, description="Top edge in points from the visible page's top")
+    width: float = Field(..., gt=0, le=20000, description="Width in points")
+    height: float = Field(..., gt=0, le=20000, description="Height in points")
 
 
 class RedactPdfSettings(ToolSettings):
-    terms: list[str] = Field(
-        default_factory=list, max_length=200, description="Words or phrases to remove (at least one)"
-    )
+    terms: list[str] = Field(default_factory=list, max_length=200, description="Words or phrases to remove")
     caseSensitive: bool = Field(False, description="Match upper and lower case exactly")
-
-
-@dataclass
-class PageWords:
-    width: float
-    height: float
-    words: list[tuple[float, float, float, float, str]]
-    hits: list[tuple[float, float, float, float]] = field(default_factory=list)
-
-
-def _patterns(terms: list[str], case_sensitive: bool) -> list[tuple[str, re.Pattern[str]]]:
-    flags = 0 if case_sensitive else re.IGNORECASE
-    out = []
-    for term in terms:
-        parts = term.split()
-        if parts:
-            out.append((term, re.compile(r"\s+".join(re.escape(p) for p in parts), flags)))
-    return out
-
-
-def _words(ctx: ToolContext, path: Path) -> list[PageWords]:
-    xhtml = pdf.pdftotext(ctx, path, extra=["-bbox"])
-    pages = []
-    for m in _PAGE.finditer(xhtml):
-        words = [
-            (float(a), float(b), float(c), float(d), html.unescape(t)) for a, b, c, d, t in _WORD.findall(m.group(3))
-        ]
-        pages.append(PageWords(float(m.group(1)), float(m.group(2)), words))
-    return pages
-
-
-def _find(page: PageWords, patterns: list[tuple[str, re.Pattern[str]]], counts: dict[str, int]) -> None:
-    """Marks the boxes of the words each match touches (matches may span words)."""
-    spans, text, pos = [], [], 0
-    for w in page.words:
-        spans.append((pos, pos + len(w[4])))
-        text.append(w[4])
-        pos += len(w[4]) + 1
-    joined = " ".join(text)
-    for term, pattern in patterns:
-        for m in pattern.finditer(joined):
-            counts[term] += 1
-            for (start, end), w in zip(spans, page.words, strict=True):
-                if start < m.end() and end > m.start():
-                    page.hits.append(w[:4])
-
-
-def _rebuild(doc: pikepdf.Pdf, index: int, source: Path, page: PageWords) -> None:
-    import pikepdf
-
-    image = pyvips.Image.pdfload(str(source), page=index, dpi=DPI, access="sequential")
-    if image.hasalpha():
-        image = image.flatten(background=[255, 255, 255])
-    image = image.colourspace("srgb").cast("uchar")
-    sx, sy = image.width / page.width, image.height / page.height
-    for x0, y0, x1, y1 in page.hits:
-        left, top = int((x0 - PAD) * sx), int((y0 - PAD) * sy)
-        image = image.draw_rect([0, 0, 0], left, top, int((x1 + PAD) * sx) - left + 1,
-                                int((y1 + PAD) * sy) - top + 1, fill=True)  # fmt: skip
-    pixels = zlib.compress(image.write_to_memory(), 6)
-    picture = pikepdf.Stream(doc, pixels)
-    picture.stream_dict = pikepdf.Dictionary(
-        Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=image.width, Height=image.height,
-        ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8, Filter=pikepdf.Name.FlateDecode,
+    patterns: list[Pattern] = Field(
+        default_factory=list, description="Kinds of data to find and remove: e-mail addresses, phone numbers, "
+        "IBANs, card numbers (checked with their check digits)",
     )  # fmt: skip
-    target = doc.pages[index].obj
-    for key in list(target.keys()):
-        if key not in ("/Type", "/Parent"):
-            del target[key]
-    target.MediaBox = pikepdf.Array([0, 0, page.width, page.height])
-    target.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=picture))
-    target.Contents = doc.make_stream(f"q {page.width:.4f} 0 0 {page.height:.4f} 0 0 cm /Im0 Do Q".encode())
+    areas: list[RedactArea] = Field(default_factory=list, max_length=1000, description="Rectangles to remove")
+    flatten: bool = Field(
+        False, description="Rebuild redacted pages as pictures (no text left on them) instead of editing the text"
+    )
 
 
-def _mentions(value: Any, patterns: list[tuple[str, re.Pattern[str]]]) -> bool:
-    text = str(value)
-    return any(p.search(text) for _, p in patterns)
+# -- what to find ----------------------------------------------------------------------------------
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "email": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"),
+    "phone": re.compile(r"(?<![\w+])(?:\+|\(\+?)?\d[\d\s()./-]{5,}\d(?![\w])"),
+    "iban": re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}(?![A-Za-z0-9])"),
+    "card": re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)"),
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
 
 
-def _titles(outlines: pikepdf.Dictionary) -> list[str]:
-    """Every bookmark title (a bounded walk: outline trees can be cyclic in hostile files)."""
-    import pikepdf
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
 
-    titles: list[str] = []
-    stack = [outlines.get("/First")]
-    seen: set[tuple[int, int]] = set()
-    while stack and len(seen) < 50_000:
-        item = stack.pop()
-        if not isinstance(item, pikepdf.Dictionary) or (item.is_indirect and item.objgen in seen):
+
+def _iban_ok(text: str) -> bool:
+    code = re.sub(r"\s", "", text).upper()
+    moved = code[4:] + code[:4]
+    return 15 <= len(code) <= 34 and int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _valid(kind: str, text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    if kind == "phone":
+        return 7 <= len(digits) <= 15 and not _DATE.fullmatch(text.strip())
+    if kind == "card":
+        return 13 <= len(digits) <= 19 and _luhn(digits)
+    if kind == "iban":
+        return _iban_ok(text)
+    return True
+
+
+class Finder:
+    """The terms and patterns, as one matcher over a page's text."""
+
+    def __init__(self, terms: list[str], case_sensitive: bool, patterns: list[str]) -> None:
+        flags = 0 if case_sensitive else re.IGNORECASE
+        self.terms = [(t, re.compile(r"\s+".join(re.escape(p) for p in t.split()), flags)) for t in terms]
+        self.patterns = [(p, _PATTERNS[p]) for p in dict.fromkeys(patterns)]
+
+    def __call__(self, text: str) -> Iterator[tuple[str, int, int]]:
+        for label, rx in self.terms:
+            for m in rx.finditer(text):
+                yield label, m.start(), m.end()
+        for label, rx in self.patterns:
+            for m in rx.finditer(text):
+                if _valid(label, m.group(0)):
+                    yield label, m.start(), m.end()
+
+    def mentions(self, text: str) -> bool:
+        return next(iter(self(text)), None) is not None
+
+    def replace(self, text: str) -> str:
+        spans = sorted((s, e) for _, s, e in self(text))
+        out, pos = [], 0
+        for s, e in spans:
+            if s >= pos:
+                out += [text[pos:s], "[redacted]"]
+                pos = e
+        return "".join(out) + text[pos:]
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def _area_box(area: RedactArea, height: float, offset: tuple[float, float]) -> Box:
+    """An area given from the visible page's top left (its CropBox) in page space."""
+    x, top = area.x + offset[0], area.y + offset[1]
+    return x, height - top - area.height, x + area.width, height - top
+
+
+def _plan_page(page: pdf_glyphs.PageGlyphs, hits: list[pdf_redact.Hit], areas: Iterable[Box]) -> tuple[PagePlan, bool]:
+    """The glyphs to take out and the boxes to paint; False when a hit has no glyph we could find."""
+    plan, found_all = PagePlan(page), True
+    for hit in hits:
+        glyphs = pdf_redact.glyphs_for_hit(page, hit)
+        if not glyphs:
+            found_all = False
+            plan.boxes.append(hit.word.box)
             continue
-        if item.is_indirect:
-            seen.add(item.objgen)
-        titles.append(str(item.get("/Title", "")))
-        stack += [item.get("/Next"), item.get("/First")]
-    return titles
+        plan.remove.update(glyphs)
+        if hit.whole:
+            plan.boxes.append(hit.word.box)
+        else:
+            box = pdf_redact.union(g.box for g in glyphs)
+            assert box is not None
+            plan.boxes.append((box[0], hit.word.box[1], box[2], hit.word.box[3]))
+    for area in areas:
+        plan.remove.update(pdf_redact.glyphs_in_area(page, area))
+        plan.boxes.append(area)
+    return plan, found_all
 
 
-def _scrub(doc: pikepdf.Pdf, patterns: list[tuple[str, re.Pattern[str]]]) -> int:
-    """Metadata, bookmarks, annotations and form values that mention a term; returns how many went."""
-    import pikepdf
-
-    removed = 0
-    for key in list(doc.docinfo.keys()):
-        if _mentions(doc.docinfo[key], patterns):
-            del doc.docinfo[key]
-            removed += 1
-    if "/Metadata" in doc.Root and _mentions(doc.Root.Metadata.read_bytes().decode("utf-8", "replace"), patterns):
-        del doc.Root["/Metadata"]
-        removed += 1
-    outlines = doc.Root.get("/Outlines")
-    if isinstance(outlines, pikepdf.Dictionary) and any(_mentions(t, patterns) for t in _titles(outlines)):
-        del doc.Root["/Outlines"]
-        removed += 1
-    for page in doc.pages:
-        annots = page.obj.get("/Annots")
-        if isinstance(annots, pikepdf.Array):
-            keep = [a for a in annots if not _mentions(repr(a), patterns)]
-            if len(keep) != len(annots):
-                removed += len(annots) - len(keep)
-                page.obj.Annots = pikepdf.Array(keep)
-    if "/AcroForm" in doc.Root and _mentions(repr(doc.Root.AcroForm), patterns):
-        del doc.Root["/AcroForm"]
-        removed += 1
-    return removed
+def _readable_glyphs(path: Path, count: int) -> list[pdf_glyphs.PageGlyphs] | None:
+    try:
+        pages = list(pdf_glyphs.pages(path))
+    except Exception:  # any pdfminer failure only means: rebuild redacted pages as pictures
+        log.warning("the glyph reader failed on %s", path.name, exc_info=True)
+        return None
+    return pages if len(pages) == count else None
 
 
 @tool(
     id="redact-pdf",
     section="pdf",
     title="Redact PDF",
-    description="Permanently remove words or phrases: pages containing them are rebuilt as images with the terms "
-    "blacked out, so the text is gone from the file, not just covered.",
+    description="Permanently remove words, phrases, e-mail addresses, phone numbers, IBANs, card numbers or "
+    "areas: the text under each black box is deleted from the file, the rest stays searchable text.",
     settings=RedactPdfSettings,
     inputs=Inputs(kinds=("pdf",)),
     formats=("pdf",),
     long=True,
 )
 def run(ctx: ToolContext, settings: RedactPdfSettings) -> ToolResult:
-    terms = [t for t in (t.strip() for t in settings.terms) if t]
-    if not terms:
-        raise InputRejected("terms: give at least one word or phrase to redact", 400, "VALIDATION_ERROR")
-    patterns = _patterns(terms, settings.caseSensitive)
+    terms = list(dict.fromkeys(t for t in (t.strip() for t in settings.terms) if t))
+    if not (terms or settings.patterns or settings.areas):
+        raise InputRejected("give at least one term, pattern or area to redact", 400, "VALIDATION_ERROR")
+    finder = Finder(terms, settings.caseSensitive, settings.patterns)
     src = ctx.input
+    warnings: list[str] = []
     with pdf.open_pdf(src) as doc:
-        ctx.progress(5, "Finding the terms")
-        pages = _words(ctx, src.path)
-        if len(pages) != len(doc.pages):
-            raise ToolFailure("the PDF's pages could not all be read")
-        counts = dict.fromkeys(terms, 0)
-        for page in pages:
-            _find(page, patterns, counts)
-        redacted = [i for i, p in enumerate(pages) if p.hits]
+        count = len(doc.pages)
+        if any(a.page > count for a in settings.areas):
+            raise InputRejected(f"areas: the PDF has {count} page{'s' if count != 1 else ''}", 400, "PAGE_OUT_OF_RANGE")
+        ctx.progress(3, "Reading the text")
+        words = pdf_redact.poppler_words(pdf.pdftotext(ctx, src.path, extra=["-bbox"]))
+        if len(words) != count:
+            raise ToolFailure("poppler could not read every page of this PDF")
+        glyph_pages = _readable_glyphs(src.path, count)
+        if glyph_pages is None:
+            warnings.append("the text could not be located glyph by glyph; redacted pages were rebuilt as pictures")
+        counts: dict[str, int] = dict.fromkeys([*terms, *settings.patterns], 0)
+        plans: dict[int, PagePlan] = {}
+        raster: dict[int, list[Box]] = {}
+        heights: dict[int, float] = {}
+        for index in range(count):
+            width, height, page_words = words[index]
+            hits = pdf_redact.find_hits(page_words, finder, counts) if (terms or settings.patterns) else []
+            page = glyph_pages[index] if glyph_pages else pdf_glyphs.PageGlyphs((1, 0, 0, 1, 0, 0), width, height)
+            heights[index] = page.height
+            offset = redact_raster.crop_offset(doc.pages[index])
+            areas = [_area_box(a, page.height, offset) for a in settings.areas if a.page == index + 1]
+            if (terms or settings.patterns) and not page_words and (page.images or page.paths):
+                warnings.append(f"page {index + 1} has no text to search (a scan, or text drawn as shapes): "
+                                "run ocr-pdf first or redact it by area")  # fmt: skip
+            if not hits and not areas:
+                continue
+            plan, found_all = _plan_page(page, hits, areas)
+            if any(pdf_glyphs.overlaps(p, a) for p in page.paths for a in areas) and not settings.flatten:
+                warnings.append(f"page {index + 1}: drawings (vector shapes) under an area are covered by the "
+                                "box, not removed; use flatten to remove them too")  # fmt: skip
+            if settings.flatten or glyph_pages is None or page.unsplittable or not found_all:
+                if page.unsplittable and not settings.flatten:
+                    warnings.append(f"page {index + 1} uses a font whose text cannot be edited here, so the page "
+                                    "was rebuilt as a picture")  # fmt: skip
+                raster[index] = plan.boxes
+            else:
+                plans[index] = plan
+        marked = 0
         with pdf.pdf_errors():
-            for n, index in enumerate(redacted):
+            for n, (index, plan) in enumerate(sorted(plans.items())):
                 ctx.check_cancelled()
                 try:
-                    _rebuild(doc, index, src.path, pages[index])
-                except pyvips.Error as exc:
-                    raise ToolFailure(f"page {index + 1} could not be rendered") from exc
-                ctx.progress(10 + 80 * (n + 1) / len(redacted), "Redacting")
-            scrubbed = _scrub(doc, patterns)
+                    marked += pdf_redact.apply(doc, index, plan, finder.mentions)
+                except pdf_redact.CannotEdit as exc:
+                    log.info("redact-pdf: page %d rasterised: %s", index + 1, exc)
+                    warnings.append(f"the text of page {index + 1} could not be edited safely, so the page was "
+                                    "rebuilt as a picture")  # fmt: skip
+                    raster[index] = plan.boxes
+                    continue
+                # A scan's pixels under a box are painted black in the image itself.
+                if not redact_raster.black_out_images(doc, index, plan.glyphs, plan.boxes):
+                    warnings.append(f"page {index + 1}: an image under a redaction could not be edited, so the "
+                                    "page was rebuilt as a picture")  # fmt: skip
+                    raster[index] = plan.boxes
+                ctx.progress(10 + 60 * (n + 1) / max(1, len(plans)), f"Redacting page {index + 1}")
+            redact_raster.rebuild_pages(ctx, doc, src.path, raster, heights, span=(70, 85))
+            pages_of = glyph_pages or []
+            scrubbed = pdf_scrub.scrub(
+                doc, finder.mentions, finder.replace,
+                {i: p.boxes for i, p in plans.items()} | raster,
+                lambda i, box: pdf_glyphs.to_page_space(pages_of[i].matrix, box) if pages_of else box,
+            )  # fmt: skip
         out = pdf.save_pdf(doc, ctx.output_path(f"{src.stem}_redacted.pdf"))
-    # The proof: poppler finds none of the terms in what we hand back.
-    left = pdf.pdftotext(ctx, out)
-    if any(p.search(left) for _, p in patterns):
-        out.unlink()
-        raise ToolFailure("a term could still be found after redaction; nothing was returned")
-    return ToolResult([out], {"matches": sum(counts.values()), "terms": counts,
-                              "pagesRedacted": [i + 1 for i in redacted], "otherItemsRemoved": scrubbed})  # fmt: skip
+    ctx.progress(90, "Checking the result")
+    out = redact_raster.verify(ctx, out, finder, finder.mentions, raster, warnings)
+    pages = sorted({*plans, *raster})
+    return ToolResult([out], {
+        "matches": sum(counts.values()),
+        "terms": {t: counts[t] for t in terms},
+        "patterns": {p: counts[p] for p in dict.fromkeys(settings.patterns)},
+        "pagesRedacted": [i + 1 for i in pages],
+        "pagesRebuiltAsPictures": sorted(i + 1 for i in raster),
+        "otherItemsRemoved": scrubbed + marked,
+        "warnings": list(dict.fromkeys(warnings)),
+    })  # fmt: skip

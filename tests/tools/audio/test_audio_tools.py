@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assertions import assert_error
-from tests.tools.av import Media, fail_long, fetch, loudness, post, probe, run_long, unzip
+from tests.tools.av import Media, fail_long, fetch, ffmpeg, loudness, post, probe, run_long, unzip
 
 A = "audio/"
 
@@ -70,6 +70,23 @@ def test_normalize_audio_reaches_minus_16_lufs(av: TestClient, media: Media, tmp
     assert loudness(out) == pytest.approx(-16, abs=1.0)
     assert result["targetLufs"] == -16
     assert result["inputLufs"] == pytest.approx(loudness(media.path("tone.flac")), abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "codec"),
+    [(22050, 1, "pcm_s16le"), (44100, 1, "pcm_s16le"), (44100, 2, "pcm_s16le"), (48000, 6, "pcm_s24le"),
+     (8000, 1, "pcm_u8"), (96000, 2, "pcm_f32le")],
+)  # fmt: skip
+def test_normalize_audio_on_voice_recorder_wavs(av: TestClient, tmp_path: Path, rate: int, channels: int,
+                                                codec: str) -> None:  # fmt: skip
+    """WAVs carry a channel count and no layout name ("unknown" to ffprobe): normalisation used to fail on them."""
+    src = tmp_path / "rec.wav"
+    ffmpeg("-f", "lavfi", "-i", f"sine=frequency=330:sample_rate={rate}:duration=1", "-ac", str(channels),
+           "-af", "volume=-20dB", "-c:a", codec, str(src))  # fmt: skip
+    result = run_long(av, A + "normalize-audio", [("rec.wav", src.read_bytes())])
+    out = probe(fetch(av, result, tmp_path))
+    assert (out.audio["sample_rate"], out.audio["channels"]) == (str(rate), channels)
+    assert loudness(tmp_path / "rec_normalized.wav") == pytest.approx(-16, abs=1.0)
 
 
 def test_normalize_silence_fails_with_a_reason(av: TestClient, media: Media) -> None:

@@ -62,6 +62,17 @@ def test_bar_chart_from_csv(av: TestClient) -> None:
     assert px[0, 0] == (255, 255, 255) and px[599, 399] == (255, 255, 255)
 
 
+def test_bar_chart_from_a_european_csv(av: TestClient) -> None:
+    """Semicolons, decimal commas and Latin-1, as spreadsheet programs write CSV in much of Europe."""
+    csv = "Monat;Umsatz\nJänner;1.000,5\nFebruar;2.000,5\nMärz;3.001,5\n".encode("latin-1")
+    body = run(av, "chart-maker", [("umsatz.csv", csv)], {"kind": "bar", "width": 600, "height": 400})
+    assert body["points"] == 3 and body["series"] == ["Umsatz"]
+    image = image_of(av, body)
+    px = image.load()
+    heights = [sum(near(px[(a + b) // 2, y], BLUE) for y in range(image.height)) for a, b in column_runs(image, BLUE)]
+    assert len(heights) == 3 and abs(heights[2] / heights[0] - 3) < 0.1
+
+
 def test_line_and_pie_charts_from_json(av: TestClient) -> None:
     rows = [{"day": "Mon", "a": 1, "b": 5}, {"day": "Tue", "a": 3, "b": 4}, {"day": "Wed", "a": 2, "b": 6}]
     body = run(

@@ -280,6 +280,26 @@ def test_images_to_video(av: TestClient, media: Media, tmp_path: Path) -> None:
     assert out.duration == pytest.approx(1.0, abs=0.15)
 
 
+def test_images_to_video_turns_phone_photos_upright_and_takes_animated_webp(av: TestClient, tmp_path: Path) -> None:
+    import pyvips
+
+    photo = (pyvips.Image.black(64, 48) + [200, 120, 60]).cast("uchar").copy(interpretation="srgb").copy()
+    photo.set_type(pyvips.GValue.gint_type, "orientation", 6)  # stored landscape, shown portrait
+    frames = pyvips.Image.arrayjoin([(pyvips.Image.black(32, 32) + [40, 200, 40]).cast("uchar")] * 3, across=1)
+    frames = frames.copy(interpretation="srgb").copy()
+    frames.set_type(pyvips.GValue.gint_type, "page-height", 32)
+    files = [("files", "portrait.jpg", photo.jpegsave_buffer()), ("files", "anim.webp", frames.webpsave_buffer())]
+    result = run_long(av, V + "images-to-video", files, {"secondsPerImage": 0.5, "resolution": "720p", "fps": 10})
+    video = fetch(av, result, tmp_path)
+    assert probe(video).duration == pytest.approx(1.0, abs=0.15)
+    still = tmp_path / "first.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(video), "-frames:v", "1", str(still)], check=True)
+    first = pyvips.Image.new_from_file(str(still))
+    # Upright, the photo is 540 px wide in the 1280 x 720 frame, so x=300 is padding; lying on its side
+    # it would be 960 px wide and x=300 would be photo.
+    assert max(first(300, 360)) < 30 and first(640, 360)[0] > 150
+
+
 def test_video_metadata_clean(av: TestClient, media: Media, tmp_path: Path) -> None:
     tagged = tmp_path / "tagged.mp4"
     subprocess.run(
