@@ -113,6 +113,11 @@ async def respond_with_zip(
     row_tool: Tool | None,
     values: Any,
 ) -> StreamingResponse:
+    try:
+        await service.runner.ensure_workers()
+    except BaseException:
+        shutil.rmtree(service.workspace(batch_id), ignore_errors=True)
+        raise
     await service.create(batch_id, principal.user_id, "batch", row_tool, {"steps": values}, checked.total_bytes)
     try:
         results = await process_batch(service, batch_id, steps, checked, timeout_s)

@@ -50,7 +50,7 @@ async def progress(job_id: str, request: Request, principal: CurrentUser) -> Str
             if job.status in TERMINAL:
                 yield _frame(_terminal_event(job))
                 return
-            current = service.bus.latest(job_id) or make_event(job_id, job.status, job.progress, job.message)
+            current = await service.bus.latest(job_id) or make_event(job_id, job.status, job.progress, job.message)
             yield _frame(current)
             while True:
                 try:

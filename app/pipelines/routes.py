@@ -117,6 +117,12 @@ async def execute(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
     job_id = service.new_id()
     steps, tools, checked = await receive_pipeline(request, service, job_id, batch=False)
+    if not any(t.long for t in tools):
+        try:
+            await service.runner.ensure_workers()
+        except BaseException:
+            shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+            raise
     await service.create(
         job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps)}, checked.total_bytes
     )

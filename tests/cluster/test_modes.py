@@ -1,0 +1,61 @@
+"""The mode switch: without REDIS_URL nothing of the scaled mode loads; with an unreachable Redis
+both `lutra serve` and `lutra worker` stop at once with one line naming REDIS_URL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cluster.helpers import ROOT, free_port
+
+EMBEDDED_PROBE = """
+import sys
+from fastapi.testclient import TestClient
+from app.main import create_app
+with TestClient(create_app()) as client:
+    assert client.get("/api/v1/health").json()["workers"] == 1
+    r = client.post("/api/v1/tools/files/test-echo", json={"text": "hi"})
+    assert r.status_code == 200, r.text
+    assert client.get(r.json()["downloadUrl"]).text == "hi"
+scaled = ("celery", "kombu", "redis")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in scaled or m.startswith("app.cluster"))
+print("LOADED", loaded)
+"""
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), TOOL_MODULES="tests.engine.extra_tools", **extra)
+    return env
+
+
+def test_embedded_mode_never_imports_celery_or_redis(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_PROBE],
+        env=_env(tmp_path, AUTH_ENABLED="false"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "LOADED []" in out.stdout, out.stdout
+
+
+def test_serve_and_worker_fail_fast_naming_redis_url_when_redis_is_down(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    for command in (["serve", "--port", str(free_port())], ["worker"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "app.cli", *command],
+            env=_env(tmp_path, REDIS_URL=url),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 1, (command, out.stdout, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1, out.stderr
+        assert lines[0].startswith(f"Lutra cannot reach Redis at REDIS_URL={url} ("), lines[0]

@@ -1,0 +1,241 @@
+"""The scaled mode as a user runs it: two `lutra serve` API nodes and two `lutra worker` processes as
+real OS processes, one real redis-server (started here on a free port) and real PostgreSQL.
+
+Needs TEST_DATABASE_URL (CI sets it): the scaled mode shares one database between processes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pyvips
+
+from tests.cluster.helpers import (
+    Cluster,
+    RedisServer,
+    free_port,
+    postgres_database,
+    process_gone,
+    sse_events,
+    stop,
+    wait_until,
+)
+from tests.engine.helpers import TOOL_MODULES
+
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"),
+        reason="the scaled mode needs PostgreSQL shared by several processes: set TEST_DATABASE_URL",
+    ),
+    pytest.mark.timeout(300),
+]
+HEARTBEAT_TIMEOUT_S = 4
+
+
+def jpeg(width: int = 64, height: int = 48) -> bytes:
+    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=40)
+    return noise.bandjoin([noise, noise]).cast("uchar").write_to_buffer(".jpg", Q=90)
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    tmp = tmp_path_factory.mktemp("scaled")
+    with postgres_database(os.environ["TEST_DATABASE_URL"]) as db_url:
+        env = {
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_server.url,
+            "DATA_DIR": str(tmp / "data"),  # the shared volume of every node
+            "TOOL_MODULES": TOOL_MODULES,
+            "JOB_HEARTBEAT_TIMEOUT_S": str(HEARTBEAT_TIMEOUT_S),
+            "WORKER_WAIT_S": "2",
+            "WORKER_STOP_GRACE_S": "3",
+            "AUTH_ENABLED": "true",
+            "RATE_LIMIT_PER_MIN": "0",
+        }
+        logs = tmp / "logs"
+        logs.mkdir()
+        c = Cluster(env, logs)
+        try:
+            first = c.start_api()  # the first node migrates the empty database
+            c.start_worker("--concurrency", "2")
+            c.start_worker("--concurrency", "2")
+            c.start_api()
+            c.sign_in(first)
+            wait_until(lambda: c.workers_online(first) == 2, 90, "two workers online")
+            yield c
+        finally:
+            c.close()
+
+
+def node(cluster: Cluster, index: int) -> httpx.Client:
+    return cluster.client(cluster.apis[index][1])
+
+
+def resize(client: httpx.Client, width: int = 16) -> httpx.Response:
+    return client.post(
+        "/api/v1/tools/image/resize",
+        files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+        data={"settings": json.dumps({"width": width})},
+    )
+
+
+def start_long(client: httpx.Client, tool: str, settings: dict[str, Any]) -> str:
+    r = client.post(
+        f"/api/v1/tools/files/{tool}",
+        files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+        data={"settings": json.dumps(settings)},
+    )
+    assert r.status_code == 202, r.text
+    return r.json()["jobId"]
+
+
+def terminal(client: httpx.Client, job_id: str, limit: float = 60) -> dict[str, Any]:
+    for event in sse_events(client, job_id, limit):
+        if event["status"] in ("completed", "failed", "canceled"):
+            return event
+    raise AssertionError("the stream ended without a final event")
+
+
+def test_a_fast_tool_answers_200_through_a_worker_and_downloads_work_on_the_other_node(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        r = resize(a, width=16)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["downloadUrl"].startswith(f"/api/v1/download/{body['jobId']}/")
+        got = b.get(body["downloadUrl"])
+        assert got.status_code == 200
+        image = pyvips.Image.new_from_buffer(got.content, "")
+        assert (image.width, image.height) == (16, 12)
+        # Bad settings are still refused by the API node, before any queueing.
+        bad = a.post(
+            "/api/v1/tools/image/resize",
+            files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+            data={"settings": json.dumps({"width": -3})},
+        )
+        assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_long_job_progress_is_relayed_by_the_other_node_latest_state_first(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        job_id = start_long(a, "test-sleep", {"seconds": 4, "steps": 20})
+        # Connect late, mid-job, through the node that did not take the request.
+        time.sleep(2)
+        events = []
+        for event in sse_events(b, job_id):
+            events.append(event)
+            if event["status"] in ("completed", "failed", "canceled"):
+                break
+        assert events[0]["status"] == "processing" and events[0]["progress"] > 0, events[0]
+        assert events[0]["message"].startswith("step"), events[0]
+        steps = [e["progress"] for e in events if e["status"] == "processing"]
+        assert steps == sorted(steps) and len(steps) >= 2
+        assert events[-1]["status"] == "completed", events[-1]
+        got = a.get(events[-1]["result"]["downloadUrl"])
+        assert got.status_code == 200 and got.content[:2] == b"\xff\xd8"
+
+
+def test_cancel_through_the_other_node_kills_the_work(cluster: Cluster, tmp_path: Path) -> None:
+    pid_file = tmp_path / "hang.pid"
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        job_id = start_long(a, "test-hang", {"pidFile": str(pid_file)})
+        wait_until(lambda: pid_file.exists() and pid_file.read_text(), 30, "the job to run")
+        pid = int(pid_file.read_text())
+        r = b.post(f"/api/v1/jobs/{job_id}/cancel")
+        assert r.status_code == 200 and r.json() == {"canceled": True}
+        event = terminal(b, job_id)
+        assert event["status"] == "canceled", event
+        # test-hang ignores the cancel flag: its whole process group is killed after the grace period.
+        wait_until(lambda: process_gone(pid), 10, "the job's process to be killed")
+
+
+def test_health_counts_workers_and_admin_health_lists_them(cluster: Cluster) -> None:
+    with node(cluster, 1) as b:
+        public = httpx.get(cluster.apis[1][1] + "/api/v1/health").json()
+        assert public["status"] == "healthy" and public["workers"] == 2 and public["queued"] == 0
+        admin = b.get("/api/v1/admin/health").json()
+        assert len(admin["workers"]) == 2
+        for worker in admin["workers"]:
+            assert worker["queues"] == ["default"] and worker["concurrency"] == 2
+            assert worker["host"] and time.time() - worker["heartbeat"] < 30
+            assert isinstance(worker["runningJobs"], list) and worker["pid"] > 0
+        assert admin["queues"] == {"default": 0, "gpu": 0}
+
+
+def test_a_batch_fans_out_over_the_workers(cluster: Cluster) -> None:
+    with node(cluster, 0) as a:
+        files = [("files", (f"p{i}.jpg", jpeg(40 + i, 30), "image/jpeg")) for i in range(6)]
+        r = a.post("/api/v1/tools/image/resize/batch", files=files, data={"settings": json.dumps({"width": 10})})
+        assert r.status_code == 200, r.text
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        assert sorted(archive.namelist()) == sorted(f"p{i}_resized.jpg" for i in range(6))
+        for name in archive.namelist():
+            assert pyvips.Image.new_from_buffer(archive.read(name), "").width == 10
+
+
+def test_a_worker_killed_mid_job_ends_the_job_worker_lost(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        job_id = start_long(a, "test-sleep", {"seconds": 60, "steps": 60})
+
+        def runner() -> dict[str, Any] | None:
+            found = [w for w in b.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
+            return found[0] if found else None
+
+        worker = wait_until(runner, 30, "a worker to take the job", every=0.5)
+        os.kill(worker["pid"], signal.SIGKILL)
+        started = time.monotonic()
+        event = terminal(b, job_id, limit=60)
+        assert event["status"] == "failed" and event["code"] == "WORKER_LOST", event
+        assert "worker" in event["error"] and "lost" in event["error"]
+        assert time.monotonic() - started < HEARTBEAT_TIMEOUT_S + 15
+        # The stream of a finished job comes from the database, on either node.
+        again = terminal(a, job_id)
+        assert again["status"] == "failed" and again["code"] == "WORKER_LOST"
+
+
+def test_without_workers_fast_tools_answer_503_and_long_jobs_wait(cluster: Cluster) -> None:
+    base = cluster.apis[0][1]
+    for proc in cluster.workers:
+        stop(proc, signal.SIGTERM)  # graceful: idle workers leave at once
+        assert proc.returncode is not None
+    wait_until(lambda: cluster.workers_online(base) == 0, 30, "no worker online")
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        started = time.monotonic()
+        r = resize(a)
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "NO_WORKERS" and "worker" in r.json()["error"]
+        assert int(r.headers["Retry-After"]) > 0
+        assert time.monotonic() - started >= 2  # it waited WORKER_WAIT_S for one
+        job_id = start_long(a, "test-sleep", {"seconds": 0.2, "steps": 2})
+        cluster.start_worker("--concurrency", "1")
+        event = terminal(b, job_id, limit=120)
+        assert event["status"] == "completed", event
+
+
+def test_redis_lost_answers_queue_unavailable_and_recovers(cluster: Cluster, redis_server: RedisServer) -> None:
+    with node(cluster, 0) as a:
+        redis_server.stop()
+        r = resize(a)
+        assert r.status_code == 503, r.text
+        assert r.json()["code"] == "QUEUE_UNAVAILABLE"
+        redis_server.start()
+        wait_until(lambda: cluster.workers_online(cluster.apis[0][1]) >= 1, 60, "the worker to come back", every=1)
+        r = wait_until(lambda: (x := resize(a)).status_code == 200 and x, 60, "jobs accepted again", every=1)
+        assert r.json()["downloadUrl"]
