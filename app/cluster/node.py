@@ -13,6 +13,7 @@ from app.cluster.bus import RedisEventBus, RedisHub
 from app.cluster.connection import async_client, check_reachable
 from app.cluster.executor import CeleryExecutor
 from app.cluster.lease import run_with_lease
+from app.cluster.limits import share_limits, unshare_limits
 from app.cluster.queue import make_celery
 from app.cluster.reaper import reap_once
 from app.config import Settings
@@ -39,6 +40,7 @@ class ApiNode:
         await asyncio.gather(*self.duties, return_exceptions=True)
         await self.executor.close()
         await self.hub.close()
+        unshare_limits()
 
 
 async def start_api_node(settings: Settings) -> ApiNode:
@@ -51,6 +53,7 @@ async def start_api_node(settings: Settings) -> ApiNode:
     executor = CeleryExecutor(settings, hub, make_celery(settings.redis_url), node_id)
     executor.start()
     node = ApiNode(hub, executor)
+    share_limits(settings.redis_url)
     # Workers compare their version with this at start (they refuse to join another version).
     await hub.client.set(keys.VERSION, __version__)
     await asyncio.wait_for(hub.connected.wait(), timeout=10)

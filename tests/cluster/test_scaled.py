@@ -19,7 +19,9 @@ from typing import Any
 import httpx
 import pytest
 import pyvips
+import redis
 
+from app import __version__
 from tests.cluster.helpers import (
     Cluster,
     RedisServer,
@@ -68,7 +70,7 @@ def cluster(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory)
             "WORKER_WAIT_S": "2",
             "WORKER_STOP_GRACE_S": "3",
             "AUTH_ENABLED": "true",
-            "RATE_LIMIT_PER_MIN": "0",
+            "RATE_LIMIT_PER_MIN": "10000",
         }
         logs = tmp / "logs"
         logs.mkdir()
@@ -179,6 +181,30 @@ def test_health_counts_workers_and_admin_health_lists_them(cluster: Cluster) -> 
         assert admin["queues"] == {"default": 0, "gpu": 0}
 
 
+def test_the_rate_limit_is_counted_across_api_nodes(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        first = int(a.get("/api/v1/tools").headers["X-RateLimit-Remaining"])
+        second = int(b.get("/api/v1/tools").headers["X-RateLimit-Remaining"])
+        third = int(a.get("/api/v1/tools").headers["X-RateLimit-Remaining"])
+        assert second == first - 1 and third == first - 2
+
+
+def test_a_worker_of_another_version_refuses_to_start(cluster: Cluster, redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    ours = client.get("lutra:version")
+    assert ours == __version__  # written by the API nodes at start
+    client.set("lutra:version", "0.0.1-other")
+    try:
+        proc = cluster.start_worker("--concurrency", "1")
+        cluster.workers.remove(proc)
+        assert proc.wait(60) == 1
+    finally:
+        client.set("lutra:version", ours)
+        client.close()
+    lines = [line for line in cluster.log_tail(f"worker-{len(cluster.workers)}").splitlines() if line.strip()]
+    assert lines[-1] == f"Lutra worker {__version__} refuses to start: the API nodes run Lutra 0.0.1-other"
+
+
 def test_a_batch_fans_out_over_the_workers(cluster: Cluster) -> None:
     with node(cluster, 0) as a:
         files = [("files", (f"p{i}.jpg", jpeg(40 + i, 30), "image/jpeg")) for i in range(6)]
@@ -239,3 +265,13 @@ def test_redis_lost_answers_queue_unavailable_and_recovers(cluster: Cluster, red
         wait_until(lambda: cluster.workers_online(cluster.apis[0][1]) >= 1, 60, "the worker to come back", every=1)
         r = wait_until(lambda: (x := resize(a)).status_code == 200 and x, 60, "jobs accepted again", every=1)
         assert r.json()["downloadUrl"]
+
+
+def test_failed_logins_are_throttled_across_api_nodes(cluster: Cluster) -> None:
+    # Last in this module: the throttle also counts per IP, so further logins from here wait a minute.
+    answers = []
+    for i in range(6):
+        base = cluster.apis[i % 2][1]
+        r = httpx.post(base + "/api/auth/login", json={"username": "nobody", "password": "wrong-guess"}, timeout=30)
+        answers.append(r.status_code)
+    assert answers == [401, 401, 401, 401, 401, 429], answers
