@@ -52,6 +52,15 @@ def cancel_keys(job_id: str) -> list[str]:
     return [keys.CANCEL + job_id] + ([keys.CANCEL + parent] if parent else [])
 
 
+def pick_queue(tool_ids: list[str], online: list[dict[str, Any]]) -> str:
+    """AI tools (their models run on ONNX Runtime, CUDA first) go to the `gpu` queue when a worker
+    online serves it; everything else, and AI tools when no GPU worker is up, to `default`."""
+    wants_gpu = any((t := registry.get(tool_id)) is not None and t.feature for tool_id in tool_ids)
+    if wants_gpu and any("gpu" in w.get("queues", []) for w in online):
+        return "gpu"
+    return "default"
+
+
 @dataclass
 class _Waiter:
     future: asyncio.Future[Outcome]
@@ -132,11 +141,7 @@ class CeleryExecutor:
     # -- running -------------------------------------------------------------------
 
     def queue_for(self, spec: JobSpec) -> str:
-        """AI tools go to the `gpu` queue when a worker serves it, everything else to `default`."""
-        wants_gpu = any((t := registry.get(s.tool_id)) is not None and t.feature for s in spec.steps)
-        if wants_gpu and any("gpu" in w.get("queues", []) for w in self._workers):
-            return "gpu"
-        return "default"
+        return pick_queue([s.tool_id for s in spec.steps], self._workers)
 
     async def run(
         self,

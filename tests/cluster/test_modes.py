@@ -59,3 +59,17 @@ def test_serve_and_worker_fail_fast_naming_redis_url_when_redis_is_down(tmp_path
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1, out.stderr
         assert lines[0].startswith(f"Lutra cannot reach Redis at REDIS_URL={url} ("), lines[0]
+
+
+def test_ai_tools_go_to_the_gpu_queue_only_when_a_gpu_worker_is_online() -> None:
+    from app.cluster.executor import pick_queue
+    from app.engine import registry
+
+    registry.load_all()
+    ai_tool = next(t.id for t in registry.all_tools() if t.feature)
+    cpu = {"queues": ["default"]}
+    gpu = {"queues": ["gpu"]}
+    assert pick_queue([ai_tool], [cpu, gpu]) == "gpu"
+    assert pick_queue(["resize", ai_tool], [gpu]) == "gpu"  # a pipeline with an AI step
+    assert pick_queue([ai_tool], [cpu]) == "default"
+    assert pick_queue(["resize"], [cpu, gpu]) == "default"

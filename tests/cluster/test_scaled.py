@@ -234,6 +234,29 @@ def test_a_worker_killed_mid_job_ends_the_job_worker_lost(cluster: Cluster) -> N
         # The stream of a finished job comes from the database, on either node.
         again = terminal(a, job_id)
         assert again["status"] == "failed" and again["code"] == "WORKER_LOST"
+        # The dead worker's registry entry ages out: health stops counting it.
+        wait_until(lambda: cluster.workers_online(cluster.apis[0][1]) == 1, 30, "one worker online")
+
+
+def test_a_stopping_worker_hands_its_job_back_after_the_grace_period(cluster: Cluster) -> None:
+    base = cluster.apis[0][1]
+    if cluster.workers_online(base) < 2:  # after the kill -9 above: a second worker to hand over to
+        cluster.start_worker("--concurrency", "2")
+        wait_until(lambda: cluster.workers_online(base) == 2, 90, "two workers online")
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        job_id = start_long(a, "test-sleep", {"seconds": 8, "steps": 8})
+
+        def runner() -> dict[str, Any] | None:
+            found = [w for w in b.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
+            return found[0] if found else None
+
+        first = wait_until(runner, 30, "a worker to take the job", every=0.5)
+        proc = next(p for p in cluster.workers if p.pid == first["pid"])
+        proc.send_signal(signal.SIGTERM)  # WORKER_STOP_GRACE_S=3 < the job's 8 s: it goes back
+        assert proc.wait(30) == 0
+        cluster.workers.remove(proc)
+        event = terminal(b, job_id, limit=90)
+        assert event["status"] == "completed", event  # finished by the other worker
 
 
 def test_without_workers_fast_tools_answer_503_and_long_jobs_wait(cluster: Cluster) -> None:
