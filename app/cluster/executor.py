@@ -228,6 +228,8 @@ class CeleryExecutor:
 
     def cancel(self, job_id: str) -> bool:
         """Marks the job cancelled in Redis: the worker running it (on any node) stops it."""
+        if not self.hub.connected.is_set():
+            raise QueueUnavailable()
         waiter = self._waiting.get(job_id)
         if waiter is not None and waiter.started_at is None and not waiter.future.done():
             waiter.future.set_result(Outcome("canceled", error="Canceled", code="CANCELED"))

@@ -24,7 +24,15 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-password-1"
 # Settings the spawned nodes must not inherit from the shell running the tests.
-NOT_INHERITED = ("DEFAULT_USERNAME", "DEFAULT_PASSWORD", "CONCURRENT_JOBS", "PORT", "HOST", "MAX_BATCH_SIZE")
+NOT_INHERITED = (
+    "DEFAULT_USERNAME",
+    "DEFAULT_PASSWORD",
+    "CONCURRENT_JOBS",
+    "PORT",
+    "HOST",
+    "MAX_BATCH_SIZE",
+    "REDIS_URL",
+)
 
 
 def free_port() -> int:

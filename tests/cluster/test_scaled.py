@@ -116,6 +116,16 @@ def terminal(client: httpx.Client, job_id: str, limit: float = 60) -> dict[str, 
     raise AssertionError("the stream ended without a final event")
 
 
+def running_worker(client: httpx.Client, job_id: str) -> dict[str, Any]:
+    """The worker that runs the job, as admin health describes it (waits until one has taken it)."""
+
+    def find() -> dict[str, Any] | None:
+        found = [w for w in client.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
+        return found[0] if found else None
+
+    return wait_until(find, 30, "a worker to take the job", every=0.5)
+
+
 def test_a_fast_tool_answers_200_through_a_worker_and_downloads_work_on_the_other_node(cluster: Cluster) -> None:
     with node(cluster, 0) as a, node(cluster, 1) as b:
         r = resize(a, width=16)
@@ -219,12 +229,7 @@ def test_a_batch_fans_out_over_the_workers(cluster: Cluster) -> None:
 def test_a_worker_killed_mid_job_ends_the_job_worker_lost(cluster: Cluster) -> None:
     with node(cluster, 0) as a, node(cluster, 1) as b:
         job_id = start_long(a, "test-sleep", {"seconds": 60, "steps": 60})
-
-        def runner() -> dict[str, Any] | None:
-            found = [w for w in b.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
-            return found[0] if found else None
-
-        worker = wait_until(runner, 30, "a worker to take the job", every=0.5)
+        worker = running_worker(b, job_id)
         os.kill(worker["pid"], signal.SIGKILL)
         started = time.monotonic()
         event = terminal(b, job_id, limit=60)
@@ -245,12 +250,7 @@ def test_a_stopping_worker_hands_its_job_back_after_the_grace_period(cluster: Cl
         wait_until(lambda: cluster.workers_online(base) == 2, 90, "two workers online")
     with node(cluster, 0) as a, node(cluster, 1) as b:
         job_id = start_long(a, "test-sleep", {"seconds": 8, "steps": 8})
-
-        def runner() -> dict[str, Any] | None:
-            found = [w for w in b.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
-            return found[0] if found else None
-
-        first = wait_until(runner, 30, "a worker to take the job", every=0.5)
+        first = running_worker(b, job_id)
         proc = next(p for p in cluster.workers if p.pid == first["pid"])
         proc.send_signal(signal.SIGTERM)  # WORKER_STOP_GRACE_S=3 < the job's 8 s: it goes back
         assert proc.wait(30) == 0
