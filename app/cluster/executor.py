@@ -109,6 +109,8 @@ class CeleryExecutor:
 
     async def ensure_workers(self) -> None:
         """For an answer in the same request: a worker must be online, else 503 NO_WORKERS after WORKER_WAIT_S."""
+        if self._workers:
+            return  # seen online within the last refresh (2 s): no Redis round trip per request
         deadline = time.monotonic() + self.settings.worker_wait_s
         while True:
             try:

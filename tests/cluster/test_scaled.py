@@ -145,6 +145,20 @@ def test_a_fast_tool_answers_200_through_a_worker_and_downloads_work_on_the_othe
         assert bad.status_code == 400 and bad.json()["code"] == "VALIDATION_ERROR"
 
 
+def test_a_pipeline_runs_its_steps_on_a_worker(cluster: Cluster) -> None:
+    steps = [{"toolId": "resize", "settings": {"width": 32}}, {"toolId": "rotate", "settings": {"angle": 90}}]
+    with node(cluster, 1) as b, node(cluster, 0) as a:
+        r = b.post(
+            "/api/v1/pipeline/execute",
+            files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+            data={"pipeline": json.dumps({"steps": steps})},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["stepsCompleted"] == 2
+        image = pyvips.Image.new_from_buffer(a.get(r.json()["downloadUrl"]).content, "")
+        assert (image.width, image.height) == (24, 32)  # 64x48 -> 32x24 -> rotated
+
+
 def test_long_job_progress_is_relayed_by_the_other_node_latest_state_first(cluster: Cluster) -> None:
     with node(cluster, 0) as a, node(cluster, 1) as b:
         job_id = start_long(a, "test-sleep", {"seconds": 4, "steps": 20})
@@ -273,6 +287,8 @@ def test_without_workers_fast_tools_answer_503_and_long_jobs_wait(cluster: Clust
         assert int(r.headers["Retry-After"]) > 0
         assert time.monotonic() - started >= 2  # it waited WORKER_WAIT_S for one
         job_id = start_long(a, "test-sleep", {"seconds": 0.2, "steps": 2})
+        health = httpx.get(base + "/api/v1/health").json()
+        assert health["workers"] == 0 and health["queued"] == 1  # waiting in the queue for a worker
         cluster.start_worker("--concurrency", "1")
         event = terminal(b, job_id, limit=120)
         assert event["status"] == "completed", event
