@@ -23,7 +23,7 @@ from app.cluster import keys, workers
 from app.cluster.bus import RedisHub
 from app.cluster.codec import outcome_from_dict, spec_to_dict
 from app.cluster.connection import UNAVAILABLE, QueueUnavailable
-from app.cluster.queue import RUN_TASK
+from app.cluster.queue import INSTALL_TASK, RUN_TASK
 from app.config import Settings
 from app.engine import registry
 from app.engine.spec import JobSpec, Outcome
@@ -152,52 +152,68 @@ class CeleryExecutor:
         on_start: Callable[[], None] | None = None,
         start_within: float | None = None,
     ) -> Outcome:
+        args = (spec_to_dict(spec), self.hub.node_channel)
+        queue = self.queue_for(spec)
+        return await self._submit(
+            spec.job_id, RUN_TASK, args, queue, on_progress, on_start, start_within, spec.timeout_s
+        )
+
+    async def run_install(
+        self, job_id: str, bundle_id: str, only: list[str] | None, on_progress: ProgressCallback
+    ) -> Outcome:
+        """A model install as a worker task: the files land in the shared models folder."""
+        args = (job_id, bundle_id, only, self.hub.node_channel)
+        return await self._submit(job_id, INSTALL_TASK, args, "default", on_progress, None, None, None)
+
+    async def _submit(
+        self,
+        job_id: str,
+        task: str,
+        args: tuple[Any, ...],
+        queue: str,
+        on_progress: ProgressCallback,
+        on_start: Callable[[], None] | None,
+        start_within: float | None,
+        timeout_s: float | None,
+    ) -> Outcome:
         loop = asyncio.get_running_loop()
         waiter = _Waiter(loop.create_future(), on_progress, on_start)
-        self._waiting[spec.job_id] = waiter
+        self._waiting[job_id] = waiter
         try:
-            await self._send(spec)
-            return await self._wait(spec, waiter, start_within)
+            try:
+                await asyncio.to_thread(
+                    self.celery.send_task, task, args=args, queue=queue, retry=True, retry_policy=PUBLISH_RETRY
+                )
+            except Exception as exc:  # kombu wraps a lost broker in several exception types
+                log.warning("could not queue job %s: %s", job_id, exc)
+                raise QueueUnavailable() from exc
+            return await self._wait(job_id, waiter, start_within, timeout_s)
         finally:
-            self._waiting.pop(spec.job_id, None)
+            self._waiting.pop(job_id, None)
 
-    async def _send(self, spec: JobSpec) -> None:
-        queue = self.queue_for(spec)
-        try:
-            await asyncio.to_thread(
-                self.celery.send_task,
-                RUN_TASK,
-                args=(spec_to_dict(spec), self.hub.node_channel),
-                queue=queue,
-                retry=True,
-                retry_policy=PUBLISH_RETRY,
-            )
-        except Exception as exc:  # kombu wraps a lost broker in several exception types
-            log.warning("could not queue job %s: %s", spec.job_id, exc)
-            raise QueueUnavailable() from exc
-
-    async def _wait(self, spec: JobSpec, waiter: _Waiter, start_within: float | None) -> Outcome:
+    async def _wait(self, job_id: str, waiter: _Waiter, start_within: float | None, timeout_s: float | None) -> Outcome:
         sent = time.monotonic()
         while True:
             try:
                 return await asyncio.wait_for(asyncio.shield(waiter.future), POLL_S)
             except TimeoutError:
                 pass
-            outcome = await self._poll(spec.job_id, waiter)
+            outcome = await self._poll(job_id, waiter)
             if outcome is not None:
                 return outcome
             now = time.monotonic()
             if waiter.started_at is None and start_within is not None and now - sent > start_within:
-                await self._set_cancel(spec.job_id)
+                await self._set_cancel(job_id)
                 return Outcome(
                     "failed",
                     error=f"No worker started this job within {int(start_within)} s; try again later",
                     http_status=503,
                     code="NO_WORKERS",
                 )
-            if waiter.started_at is not None and now - waiter.started_at > spec.timeout_s + REPLY_SLACK_S:
-                await self._set_cancel(spec.job_id)
-                return Outcome("failed", error=f"Timed out after {int(spec.timeout_s)} s", code="TIMEOUT")
+            started = waiter.started_at
+            if started is not None and timeout_s is not None and now - started > timeout_s + REPLY_SLACK_S:
+                await self._set_cancel(job_id)
+                return Outcome("failed", error=f"Timed out after {int(timeout_s)} s", code="TIMEOUT")
 
     async def _poll(self, job_id: str, waiter: _Waiter) -> Outcome | None:
         """The fallback path: an outcome stored by a worker or the reaper, or a cancel from another node."""

@@ -11,6 +11,7 @@ from celery import Celery
 from app.cluster import keys
 
 RUN_TASK = "lutra.run_job"
+INSTALL_TASK = "lutra.install_bundle"  # AI model downloads, onto the shared models folder
 
 
 def make_celery(redis_url: str) -> Celery:

@@ -26,7 +26,7 @@ from app.cluster import heartbeat, keys, workers
 from app.cluster.codec import outcome_to_dict, spec_from_dict
 from app.cluster.connection import UNAVAILABLE, check_reachable, sync_client
 from app.cluster.executor import cancel_keys
-from app.cluster.queue import RUN_TASK, make_celery
+from app.cluster.queue import INSTALL_TASK, RUN_TASK, make_celery
 from app.config import Settings, get_settings
 from app.engine.spec import JobSpec, Outcome
 from app.engine.worker import WorkerProcess
@@ -163,6 +163,41 @@ class WorkerNode:
             self.running.pop(job_id, None)
         self.finish(job_id, reply_to, outcome)
 
+    def run_install(self, job_id: str, bundle_id: str, only: list[str] | None, reply_to: str) -> None:
+        """Downloads a bundle's models into the models folder that every node shares."""
+        from app.engine.ai import bundles, install
+
+        bundle = bundles.get_bundle(bundle_id)
+        if bundle is None:
+            self.finish(job_id, reply_to, Outcome("failed", error=f"Unknown bundle {bundle_id}", code="NOT_FOUND"))
+            return
+        self.running[job_id] = ({"job_id": job_id}, reply_to)
+        self._beat(job_id, reply_to)
+        self.reply(reply_to, {"type": "started", "job": job_id, "worker": self.name})
+        total = bundle.download_size(only) or 1
+        checked = [0.0, False]
+
+        def progress(done: int, message: str) -> None:
+            self.reply(reply_to, {"type": "progress", "job": job_id, "pct": 100.0 * done / total, "message": message})
+
+        def cancelled() -> bool:
+            now = time.monotonic()  # asked per downloaded chunk: Redis is read at most 4 times a second
+            if now - checked[0] >= CANCEL_CHECK_S:
+                checked[0], checked[1] = now, self.cancelled(job_id)
+            return bool(checked[1])
+
+        try:
+            installed = install.install_bundle(bundle, self.settings.model_mirror_url, progress, cancelled, only)
+            outcome = Outcome("completed", data={"installedModels": installed})
+        except install.InstallError as exc:
+            if cancelled():
+                outcome = Outcome("canceled", error="Canceled", code="CANCELED")
+            else:
+                outcome = Outcome("failed", error=str(exc), code="INSTALL_FAILED")
+        finally:
+            self.running.pop(job_id, None)
+        self.finish(job_id, reply_to, outcome)
+
     def _requeue(self, spec_data: dict[str, Any], reply_to: str) -> None:
         job_id = spec_data["job_id"]
         with contextlib.suppress(*UNAVAILABLE):
@@ -259,8 +294,8 @@ def main(concurrency: int, queues: list[str], loglevel: str = "INFO") -> None:
     # Engine processes die with this process (Linux), so a killed worker leaves no job behind running.
     os.environ["LUTRA_DIE_WITH_PARENT"] = "1"
     node = WorkerNode(settings, queues, concurrency)
-    task = node.celery.task(name=RUN_TASK, ignore_result=True)(node.run_task)
-    assert task.name == RUN_TASK
+    node.celery.task(name=RUN_TASK, ignore_result=True)(node.run_task)
+    node.celery.task(name=INSTALL_TASK, ignore_result=True)(node.run_install)
     node.prestart()
     stop = threading.Event()
     workers.beat(node.redis, node.name, node.describe())

@@ -10,9 +10,12 @@ import io
 import json
 import os
 import signal
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ import pyvips
 import redis
 
 from app import __version__
+from tests.ai.test_features import double_model, write_manifest
 from tests.cluster.helpers import (
     Cluster,
     RedisServer,
@@ -58,14 +62,31 @@ def redis_server() -> Iterator[RedisServer]:
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def model_manifest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An AI manifest whose demo model is served by a local HTTP server (no internet here)."""
+    folder = tmp_path_factory.mktemp("model-server")
+    files = {"demo.onnx": double_model()}
+    for name, body in files.items():
+        (folder / name).write_bytes(body)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield write_manifest(folder / "manifest.json", files, f"http://127.0.0.1:{server.server_address[1]}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    redis_server: RedisServer, model_manifest: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
     tmp = tmp_path_factory.mktemp("scaled")
     with postgres_database(os.environ["TEST_DATABASE_URL"]) as db_url:
         env = {
             "DATABASE_URL": db_url,
             "REDIS_URL": redis_server.url,
             "DATA_DIR": str(tmp / "data"),  # the shared volume of every node
-            "TOOL_MODULES": TOOL_MODULES,
+            "TOOL_MODULES": TOOL_MODULES + ",tests.ai.stand_in_tools",
+            "AI_MANIFEST": str(model_manifest),
             "JOB_HEARTBEAT_TIMEOUT_S": str(HEARTBEAT_TIMEOUT_S),
             "WORKER_WAIT_S": "2",
             "WORKER_STOP_GRACE_S": "3",
@@ -157,6 +178,24 @@ def test_a_pipeline_runs_its_steps_on_a_worker(cluster: Cluster) -> None:
         assert r.json()["stepsCompleted"] == 2
         image = pyvips.Image.new_from_buffer(a.get(r.json()["downloadUrl"]).content, "")
         assert (image.width, image.height) == (24, 32)  # 64x48 -> 32x24 -> rotated
+
+
+def test_a_model_install_runs_on_a_worker_and_every_node_sees_the_model(cluster: Cluster) -> None:
+    picture = pyvips.Image.black(8, 8, bands=3) + [10, 20, 30]
+    png = picture.cast("uchar").write_to_buffer(".png")
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        r = a.post("/api/v1/tools/image/test-ai-double", files={"file": ("p.png", png, "image/png")})
+        assert r.status_code == 501 and r.json()["code"] == "FEATURE_NOT_INSTALLED"
+        r = b.post("/api/v1/admin/features/demo/install")
+        assert r.status_code == 202, r.text
+        event = terminal(a, r.json()["jobId"])
+        assert event["status"] == "completed", event
+        assert event["result"]["installedModels"] == ["demo-model"]
+        logs = cluster.log_tail("worker-0", 200) + cluster.log_tail("worker-1", 200)
+        assert "lutra.install_bundle" in logs  # a worker downloaded it, not the API node
+        r = a.post("/api/v1/tools/image/test-ai-double", files={"file": ("p.png", png, "image/png")})
+        assert r.status_code == 200, r.text
+        assert r.json()["doubled"] == pytest.approx([20.0, 40.0, 60.0])
 
 
 def test_long_job_progress_is_relayed_by_the_other_node_latest_state_first(cluster: Cluster) -> None:
