@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     )
     worker_wait_s: int = Field(10, ge=0, description="How long a fast tool waits for a worker to come online")
     worker_stop_grace_s: int = Field(30, ge=0, description="On SIGTERM a worker finishes its jobs within this")
+    watch_root: Path | None = Field(
+        None, description="Folder that bounds every automation's source and output paths; empty = DATA_DIR/watch"
+    )
+    automation_scan_interval_s: int = Field(
+        30, ge=1, description="Watch folders are also scanned this often (network shares send no file events)"
+    )
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
 
     analytics_enabled: bool = Field(False, description="Off by default: then nothing is ever sent anywhere")
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def models_path(self) -> Path:
         return (self.models_dir or self.data_dir / "models").expanduser().resolve()
+
+    @property
+    def watch_root_path(self) -> Path:
+        return (self.watch_root or self.data_dir / "watch").expanduser().resolve()
 
     @property
     def storage_mode(self) -> str:

@@ -8,7 +8,8 @@ another node within `ttl_s` when the holder dies.
 
 or simply run a duty forever on the holder only:
 
-    await run_with_lease(redis, "reaper", work, every_s=10)
+    await run_with_lease(redis, "reaper", work, every_s=10)      # a periodic duty
+    await run_exclusively(redis, "automations", loop_forever)     # a long-running loop
 """
 
 from __future__ import annotations
@@ -79,6 +80,46 @@ async def run_with_lease(
                 log.exception("duty %s failed", name)
             await asyncio.sleep(every_s)
     finally:
+        try:
+            await asyncio.shield(lease.release())
+        except (asyncio.CancelledError, *UNAVAILABLE):
+            pass
+
+
+async def run_exclusively(
+    client: aioredis.Redis, name: str, run: Callable[[], Awaitable[object]], *, ttl_s: float = 15.0
+) -> None:
+    """Runs the long-running coroutine `run()` on the one node holding lease `name` (until cancelled).
+
+    The holder renews every ttl/3; a node that cannot renew (Redis lost, or another node took over
+    after a stall) stops its `run()` at once, so two nodes never run it together for long.
+    """
+    lease = Lease(client, name, ttl_s)
+    task: asyncio.Task[object] | None = None
+    try:
+        while True:
+            try:
+                held = await lease.hold()
+            except UNAVAILABLE as exc:
+                log.warning("lease %s: Redis unavailable: %s", name, exc)
+                held = False
+            if held and task is None:
+                log.info("this node now runs %s", name)
+                task = asyncio.ensure_future(run())
+            elif not held and task is not None:
+                log.warning("lease %s lost: stopping it here", name)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                task = None
+            if task is not None and task.done():
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("%s stopped: %s", name, task.exception())
+                task = None  # started again on the next round while the lease is ours
+            await asyncio.sleep(ttl_s / 3)
+    finally:
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         try:
             await asyncio.shield(lease.release())
         except (asyncio.CancelledError, *UNAVAILABLE):

@@ -12,7 +12,7 @@ from app.cluster import keys
 from app.cluster.bus import RedisEventBus, RedisHub
 from app.cluster.connection import async_client, check_reachable
 from app.cluster.executor import CeleryExecutor
-from app.cluster.lease import run_with_lease
+from app.cluster.lease import run_exclusively, run_with_lease
 from app.cluster.limits import share_limits, unshare_limits
 from app.cluster.queue import make_celery
 from app.cluster.reaper import reap_once
@@ -33,6 +33,12 @@ class ApiNode:
         """Runs `work` periodically on one node of the cluster at a time."""
         task = asyncio.get_running_loop().create_task(run_with_lease(self.hub.client, name, work, every_s=every_s))
         self.duties.append(task)
+
+    def add_exclusive(self, name: str, run: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+        """Runs the long-running `run()` on one node of the cluster at a time (moves when that node dies)."""
+        task = asyncio.get_running_loop().create_task(run_exclusively(self.hub.client, name, run))
+        self.duties.append(task)
+        return task
 
     async def close(self) -> None:
         for task in self.duties:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import pytest
 
 from app.cluster.connection import async_client
-from app.cluster.lease import Lease, run_with_lease
+from app.cluster.lease import Lease, run_exclusively, run_with_lease
 from tests.cluster.helpers import RedisServer, free_port
 
 
@@ -63,6 +63,38 @@ def test_run_with_lease_runs_the_duty_on_one_node_and_moves_it_when_that_node_st
             runs.clear()
             await asyncio.sleep(0.5)
             assert runs and set(runs) == {"b"}
+            second.cancel()
+            await asyncio.gather(second, return_exceptions=True)
+        finally:
+            await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_run_exclusively_keeps_one_long_running_loop_in_the_cluster(redis_url: str) -> None:
+    async def scenario() -> None:
+        client = async_client(redis_url)
+        ticks: list[str] = []
+
+        def loop_of(name: str) -> Callable[[], Awaitable[None]]:
+            async def forever() -> None:
+                while True:
+                    ticks.append(name)
+                    await asyncio.sleep(0.05)
+
+            return forever
+
+        try:
+            first = asyncio.create_task(run_exclusively(client, "t3", loop_of("a"), ttl_s=0.6))
+            await asyncio.sleep(0.1)
+            second = asyncio.create_task(run_exclusively(client, "t3", loop_of("b"), ttl_s=0.6))
+            await asyncio.sleep(0.8)
+            assert ticks and set(ticks) == {"a"}
+            first.cancel()  # node a goes away: its loop stops, node b's starts
+            await asyncio.gather(first, return_exceptions=True)
+            ticks.clear()
+            await asyncio.sleep(0.8)
+            assert ticks and set(ticks) == {"b"}
             second.cancel()
             await asyncio.gather(second, return_exceptions=True)
         finally:

@@ -1,7 +1,7 @@
 """job heartbeat: the worker running a job and when it last said it is alive
 
-Revision ID: 0003_16
-Revises: 0002
+Revision ID: 0005_16
+Revises: 0004_i24
 Create Date: 2026-12-07 11:10:00
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import app.models.base
 
 
-revision = '0003_16'
-down_revision = '0002'
+revision = '0005_16'
+down_revision = '0004_i24'
 branch_labels = None
 depends_on = None
 
