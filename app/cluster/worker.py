@@ -272,7 +272,11 @@ def _version_problem(settings: Settings, client: redis.Redis) -> str | None:
     if api_version and api_version != __version__:
         return f"Lutra worker {__version__} refuses to start: the API nodes run Lutra {api_version}"
     ours = head_revisions()
-    theirs = database_revisions(settings.sqlalchemy_url)
+    try:
+        theirs = database_revisions(settings.sqlalchemy_url)
+    except Exception as exc:  # unreachable, wrong credentials, no such database: one line, no traceback
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"Lutra worker cannot read the database at DATABASE_URL ({reason})"
     if theirs != ours:
         shown = ", ".join(sorted(theirs)) or "empty"
         return (

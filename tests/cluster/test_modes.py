@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cluster.helpers import ROOT, free_port
+from tests.cluster.helpers import ROOT, RedisServer, free_port
 
 EMBEDDED_PROBE = """
 import sys
@@ -73,3 +73,26 @@ def test_ai_tools_go_to_the_gpu_queue_only_when_a_gpu_worker_is_online() -> None
     assert pick_queue(["resize", ai_tool], [gpu]) == "gpu"  # a pipeline with an AI step
     assert pick_queue([ai_tool], [cpu]) == "default"
     assert pick_queue(["resize"], [cpu, gpu]) == "default"
+
+
+def test_a_worker_without_its_database_refuses_to_start_with_one_line(tmp_path: Path) -> None:
+    server = RedisServer(free_port())
+    server.start()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "app.cli", "worker"],
+            env=_env(
+                tmp_path,
+                REDIS_URL=server.url,
+                DATABASE_URL=f"postgresql://lutra@127.0.0.1:{free_port()}/lutra",  # nothing listens there
+            ),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.stop()
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Lutra worker cannot read the database at DATABASE_URL ("), lines
