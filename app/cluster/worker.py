@@ -152,9 +152,9 @@ class WorkerNode:
             self.finish(job_id, reply_to, Outcome("canceled", error="Canceled", code="CANCELED"))
             return
         self.running[job_id] = (spec_data, reply_to)
-        # Redis only: a fast job is over before the first row heartbeat is due (one write saved per
-        # job), and the reaper finds a lost job through its Redis entry as well.
-        self._beat(job_id, reply_to, row=False)
+        # The row gets a heartbeat at once, even for a job shorter than one heartbeat period: should
+        # the API node waiting for it die too, the reaper still ends the row instead of leaving it queued.
+        self._beat(job_id, reply_to)
         self.reply(reply_to, {"type": "started", "job": job_id, "worker": self.name})
         try:
             outcome = self._run(spec, reply_to)
@@ -209,11 +209,9 @@ class WorkerNode:
         self.celery.send_task(RUN_TASK, args=(spec_data, reply_to), queue=self.queues[0])
         log.info("job %s handed back to the queue", job_id)
 
-    def _beat(self, job_id: str, reply_to: str, row: bool = True) -> None:
+    def _beat(self, job_id: str, reply_to: str) -> None:
         with contextlib.suppress(*UNAVAILABLE):
             heartbeat.beat_running(self.redis, job_id, self.name, reply_to)
-        if not row:
-            return
         try:
             heartbeat.beat_row(job_id, self.name)
         except Exception as exc:  # a database blip must not end a running job
