@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import redis
@@ -52,7 +53,14 @@ class WorkerNode:
         self.celery = make_celery(settings.redis_url)
         self.running: dict[str, tuple[dict[str, Any], str]] = {}
         self.hand_back = threading.Event()
+        # Held while a job enters or leaves `running` and while the heartbeat thread beats one, so a
+        # beat never lands after the job ended (it would revive a finished or handed-back job).
+        self._beat_lock = threading.Lock()
         self._idle: list[WorkerProcess] = []
+        # Engine processes die with the thread that started them (PR_SET_PDEATHSIG is per thread), so
+        # one thread that lives as long as this process starts them all: never a pool thread, which
+        # Celery ends at shutdown while a process it started may be running another thread's job.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="lutra-spawn")
         self._lock = threading.Lock()
         self.beat_s = max(0.5, min(10.0, settings.job_heartbeat_timeout_s / 4))
 
@@ -78,12 +86,15 @@ class WorkerNode:
         """The running jobs' heartbeats come from this thread: they say the process is alive, and keep
         coming while a job waits for its engine process to start."""
         while not stop.wait(self.beat_s):
-            for job_id, (_, reply_to) in list(self.running.items()):
-                self._beat(job_id, reply_to)
+            for job_id in list(self.running):
+                with self._beat_lock:
+                    entry = self.running.get(job_id)
+                    if entry is not None:
+                        self._beat(job_id, entry[1])
 
     def prestart(self) -> None:
         """Starts `concurrency` engine processes at once (in parallel), so the first jobs don't wait."""
-        started = [WorkerProcess() for _ in range(self.concurrency)]
+        started = [self._spawner.submit(WorkerProcess).result() for _ in range(self.concurrency)]
         for proc in started:
             try:
                 proc.wait_ready()
@@ -100,7 +111,7 @@ class WorkerNode:
                 proc = self._idle.pop()
                 if proc.alive:
                     return proc
-        proc = WorkerProcess()
+        proc = self._spawner.submit(WorkerProcess).result()
         proc.wait_ready()
         return proc
 
@@ -151,10 +162,9 @@ class WorkerNode:
         if self.cancelled(job_id):
             self.finish(job_id, reply_to, Outcome("canceled", error="Canceled", code="CANCELED"))
             return
-        self.running[job_id] = (spec_data, reply_to)
         # The row gets a heartbeat at once, even for a job shorter than one heartbeat period: should
         # the API node waiting for it die too, the reaper still ends the row instead of leaving it queued.
-        self._beat(job_id, reply_to)
+        self._enter(job_id, spec_data, reply_to)
         self.reply(reply_to, {"type": "started", "job": job_id, "worker": self.name})
         try:
             outcome = self._run(spec, reply_to)
@@ -162,7 +172,7 @@ class WorkerNode:
             self._requeue(spec_data, reply_to)
             return
         finally:
-            self.running.pop(job_id, None)
+            self._leave(job_id)
         self.finish(job_id, reply_to, outcome)
 
     def run_install(self, job_id: str, bundle_id: str, only: list[str] | None, reply_to: str) -> None:
@@ -173,8 +183,7 @@ class WorkerNode:
         if bundle is None:
             self.finish(job_id, reply_to, Outcome("failed", error=f"Unknown bundle {bundle_id}", code="NOT_FOUND"))
             return
-        self.running[job_id] = ({"job_id": job_id}, reply_to)
-        self._beat(job_id, reply_to)
+        self._enter(job_id, {"job_id": job_id}, reply_to)
         self.reply(reply_to, {"type": "started", "job": job_id, "worker": self.name})
         total = bundle.download_size(only) or 1
         checked = [0.0, False]
@@ -197,13 +206,23 @@ class WorkerNode:
             else:
                 outcome = Outcome("failed", error=str(exc), code="INSTALL_FAILED")
         finally:
-            self.running.pop(job_id, None)
+            self._leave(job_id)
         self.finish(job_id, reply_to, outcome)
+
+    def _enter(self, job_id: str, spec_data: dict[str, Any], reply_to: str) -> None:
+        with self._beat_lock:
+            self.running[job_id] = (spec_data, reply_to)
+            self._beat(job_id, reply_to)
+
+    def _leave(self, job_id: str) -> None:
+        with self._beat_lock:
+            self.running.pop(job_id, None)
+            with contextlib.suppress(*UNAVAILABLE):
+                self.redis.hdel(keys.RUNNING, job_id)
 
     def _requeue(self, spec_data: dict[str, Any], reply_to: str) -> None:
         job_id = spec_data["job_id"]
-        with contextlib.suppress(*UNAVAILABLE):
-            self.redis.hdel(keys.RUNNING, job_id)
+        self._leave(job_id)
         with contextlib.suppress(Exception):
             heartbeat.beat_row(job_id, None)  # no heartbeat while queued again: the reaper leaves it alone
         self.celery.send_task(RUN_TASK, args=(spec_data, reply_to), queue=self.queues[0])

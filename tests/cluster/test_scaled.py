@@ -285,7 +285,7 @@ def test_a_job_whose_api_node_dies_is_not_left_running(cluster: Cluster) -> None
     third = cluster.start_api()
     proc = cluster.apis.pop()[0]
     with cluster.client(third) as c, node(cluster, 0) as a:
-        job_id = start_long(c, "test-sleep", {"seconds": 2, "steps": 4})
+        job_id = start_long(c, "test-sleep", {"seconds": 12, "steps": 12})
         running_worker(a, job_id)
         stop(proc, signal.SIGKILL)  # nobody waits for the worker's answer any more
         event = terminal(a, job_id)
