@@ -1,4 +1,5 @@
-"""`lutra` command: serve the app, export its OpenAPI document, run migrations, run tools (app.console)."""
+"""`lutra` command: serve the app, run a worker (scaled mode), export the OpenAPI document, migrate, and
+run tools (app.console)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ def _serve(args: argparse.Namespace) -> None:
     from app.config import get_settings
 
     settings = get_settings()
+    if settings.redis_url:
+        from app.cluster.connection import check_reachable
+
+        problem = check_reachable(settings.redis_url)
+        if problem:
+            sys.exit(problem)  # one clear line, not a traceback
     # uvicorn's own logging set-up, plus Lutra's loggers (start-up facts such as the AI providers,
     # job failures) on the same stream and format.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -27,6 +34,19 @@ def _serve(args: argparse.Namespace) -> None:
         log_config=log_config,
         proxy_headers=True,
     )
+
+
+def _worker(args: argparse.Namespace) -> None:
+    import logging
+    import os
+
+    from app.cluster.worker import main as worker_main
+    from app.config import get_settings
+
+    level = get_settings().log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] or ["default"]
+    worker_main(args.concurrency or os.cpu_count() or 1, queues, level)
 
 
 def _export_openapi(args: argparse.Namespace) -> None:
@@ -56,6 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="run jobs for the API nodes (scaled mode: needs REDIS_URL)")
+    worker.add_argument("--concurrency", type=int, default=0, help="jobs at once (default: CPU cores)")
+    worker.add_argument("--queues", default="default", help="queues to serve, e.g. default,gpu")
+    worker.set_defaults(func=_worker)
     export = sub.add_parser("export-openapi", help="write the OpenAPI document as YAML")
     export.add_argument("output", nargs="?", default="openapi.yaml")
     export.set_defaults(func=_export_openapi)

@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
+    # Scale-out (issue 16): with REDIS_URL, jobs run on `lutra worker` processes through Celery.
+    redis_url: str = Field("", description="Redis for the scaled mode (Celery broker, events); empty = embedded mode")
+    job_heartbeat_timeout_s: int = Field(
+        60, ge=2, description="A running job whose worker sent no heartbeat for this long ends failed WORKER_LOST"
+    )
+    worker_wait_s: int = Field(10, ge=0, description="How long a fast tool waits for a worker to come online")
+    worker_stop_grace_s: int = Field(30, ge=0, description="On SIGTERM a worker finishes its jobs within this")
     watch_root: Path | None = Field(
         None, description="Folder that bounds every automation's source and output paths; empty = DATA_DIR/watch"
     )
@@ -88,6 +95,10 @@ class Settings(BaseSettings):
                     return "postgresql+psycopg://" + url[len(plain) :]
             return url
         return f"sqlite:///{self.data_dir / 'lutra.db'}"
+
+    @property
+    def scaled(self) -> bool:
+        return bool(self.redis_url)
 
     @property
     def models_path(self) -> Path:

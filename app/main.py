@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -67,7 +68,8 @@ def _prepare(settings: Settings) -> None:
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)
-    interrupted = fail_interrupted_jobs()
+    # Scaled mode: other nodes' jobs are running now; lost ones are the heartbeat reaper's to end.
+    interrupted = 0 if settings.scaled else fail_interrupted_jobs()
     if interrupted:
         log.warning("marked %d jobs interrupted by the last shutdown as failed", interrupted)
 
@@ -110,21 +112,35 @@ async def probe_ai(app: FastAPI) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     await run_in_threadpool(_prepare, settings)
-    runner = Runner(settings.job_concurrency, idle_timeout_s=settings.worker_idle_s)
-    runner.start()
-    jobs = JobService(settings, runner, EventBus())
+    node = None
+    if settings.scaled:  # the two seams: Celery executor and Redis event bus (app.cluster)
+        from app.cluster.node import start_api_node
+
+        node = await start_api_node(settings)
+        runner: Any = node.executor
+        jobs = JobService(settings, runner, node.bus)
+        node.add_duty("job-cleanup", lambda: run_in_threadpool(jobs.cleanup_once), every_s=600.0)
+    else:
+        runner = Runner(settings.job_concurrency, idle_timeout_s=settings.worker_idle_s)
+        runner.start()
+        jobs = JobService(settings, runner, EventBus())
     app.state.runner = runner
     app.state.jobs = jobs
+    app.state.cluster = node
     automations = app.state.automations = AutomationManager(jobs)
+    dispatcher = Dispatcher(settings.webhook_allowed_hosts, settings.webhook_timeout_s)
     loop = asyncio.get_running_loop()
     cleanups = [
-        loop.create_task(jobs.cleanup_forever()),
+        *([] if node else [loop.create_task(jobs.cleanup_forever())]),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
-        loop.create_task(automations.run_forever()),
-        # One loop sending queued webhook deliveries (in a scaled set-up: on one node at a time).
-        loop.create_task(Dispatcher(settings.webhook_allowed_hosts, settings.webhook_timeout_s).run_forever()),
+        # Scaled mode: one automation loop and one webhook dispatcher per deployment, on the node
+        # holding each lease.
+        node.add_exclusive("automations", automations.run_forever)
+        if node
+        else loop.create_task(automations.run_forever()),
+        node.add_exclusive("webhooks", dispatcher.run_forever) if node else loop.create_task(dispatcher.run_forever()),
     ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
@@ -136,6 +152,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await close_mcp(app)
         await automations.close()
         await runner.close()
+        if node is not None:
+            await node.close()
         dispose_engine()
 
 

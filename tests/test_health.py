@@ -39,7 +39,7 @@ def open_client(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Test
 def test_health_is_public(client: TestClient) -> None:
     r = client.get("/api/v1/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "healthy", "version": __version__}
+    assert r.json() == {"status": "healthy", "version": __version__, "workers": 1, "queued": 0}
     # A bad credential does not matter to a public route.
     r = client.get("/api/v1/health", headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 200

@@ -138,3 +138,21 @@ def test_dockerfile_is_debian_non_root_and_complete() -> None:
 def test_dockerignore_keeps_local_state_out() -> None:
     ignored = {line.strip() for line in read(".dockerignore").splitlines()}
     assert {".git", ".venv", "data", ".env"} <= ignored
+
+
+def test_compose_scales_out_with_workers_and_redis() -> None:
+    services = yaml.safe_load(read("docker-compose.yml"))["services"]
+    assert {"lutra", "worker", "redis", "postgres"} <= set(services)
+    lutra, worker, redis = services["lutra"], services["worker"], services["redis"]
+    # `docker compose up --scale worker=3` multiplies the worker: no fixed name, no published port.
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["command"][:2] == ["lutra", "worker"]
+    assert worker["image"] == lutra["image"]
+    for name in ("lutra", "worker"):
+        env = services[name]["environment"]
+        assert env["REDIS_URL"].startswith("redis://redis:")
+        assert env["DATABASE_URL"] == lutra["environment"]["DATABASE_URL"]
+        assert "lutra-data:/data" in services[name]["volumes"], "every node shares the job files"
+        assert services[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert redis["image"].startswith("redis:")
+    assert "ping" in str(redis["healthcheck"]["test"])

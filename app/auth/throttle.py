@@ -1,4 +1,8 @@
-"""Sliding-window counters for login throttling and per-credential API rate limits (in process)."""
+"""Sliding-window counters for login throttling and per-credential API rate limits.
+
+In process by default; in the scaled mode `shared` points at a Redis implementation of the same
+methods (app.cluster.limits), so every API node counts against the same limits.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
+from typing import Any
 
 
 class SlidingWindow:
@@ -16,6 +21,7 @@ class SlidingWindow:
         self.window_s = window_s
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self.shared: Any = None
 
     def _trim(self, key: str, now: float) -> deque[float]:
         q = self._events.setdefault(key, deque())
@@ -47,6 +53,8 @@ class SlidingWindow:
         and recording under one lock is what keeps a burst of parallel guesses within the limit:
         a separate check-then-add would let every request of the burst pass the check together.
         """
+        if self.shared is not None:
+            return self.shared.attempt(keys, limit)
         with self._lock:
             now = time.monotonic()
             queues = [self._trim(k, now) for k in keys]
@@ -59,6 +67,8 @@ class SlidingWindow:
 
     def forget_one(self, key: str) -> None:
         """Takes back the newest event of `key` (an attempt that turned out to succeed)."""
+        if self.shared is not None:
+            return self.shared.forget_one(key)
         with self._lock:
             q = self._events.get(key)
             if q:
@@ -71,6 +81,8 @@ class SlidingWindow:
             return self._retry_after(self._trim(key, now), now)
 
     def reset(self, key: str) -> None:
+        if self.shared is not None:
+            return self.shared.reset(key)
         with self._lock:
             self._events.pop(key, None)
 
@@ -85,12 +97,15 @@ class FixedWindowLimiter:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        self.shared: Any = None
 
     def hit(self, key: str, limit: int) -> tuple[bool, int, int, int]:
         """Count one request; returns (allowed, remaining, reset_epoch_s, retry_after_s).
 
         retry_after comes from the same clock reading as reset, so the two headers always agree.
         """
+        if self.shared is not None:
+            return self.shared.hit(key, limit)
         now = time.time()
         window = int(now // 60)
         reset = (window + 1) * 60

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Any
 
 from app.engine.spec import JobSpec, Outcome
 from app.engine.worker import WorkerProcess
@@ -64,10 +66,30 @@ class Runner:
             "workers": len(self._active) + len(self._idle),
         }
 
+    async def cluster_status(self) -> dict[str, Any]:
+        """Who runs jobs: here the server itself is the one worker, and its queue is the waiting jobs."""
+        stats = self.stats()
+        worker = {
+            "name": "embedded",
+            "host": socket.gethostname(),
+            "queues": ["local"],
+            "concurrency": self.concurrency,
+            "runningJobs": sorted(self._active),
+            "heartbeat": time.time(),
+        }
+        return {"workers": [worker], "queues": {"local": stats["pending"]}}
+
     # -- running -------------------------------------------------------------
 
+    async def ensure_workers(self) -> None:
+        """The executor seam's admission check; the local pool is always there."""
+
     async def run(
-        self, spec: JobSpec, on_progress: ProgressCallback, on_start: Callable[[], None] | None = None
+        self,
+        spec: JobSpec,
+        on_progress: ProgressCallback,
+        on_start: Callable[[], None] | None = None,
+        start_within: float | None = None,  # the Celery executor's bound; a local slot always frees up
     ) -> Outcome:
         self._waiting += 1
         try:

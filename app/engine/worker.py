@@ -30,7 +30,20 @@ class _CancelFlag:
         return self.set_
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when its parent dies (a `lutra worker` killed with -9)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call above
+            os._exit(1)
+
+
 def worker_main(fd: int) -> None:
+    if os.environ.get("LUTRA_DIE_WITH_PARENT"):
+        _die_with_parent()
     conn = Connection(fd)
     cancel = _CancelFlag()
     signal.signal(signal.SIGUSR1, cancel.handler)

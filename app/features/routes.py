@@ -83,9 +83,7 @@ class InstallBody(BaseModel):
     )
 
 
-async def _run_install(
-    service: JobService, job_id: str, bundle: Bundle, only: list[str] | None, total: int
-) -> None:
+async def _run_install(service: JobService, job_id: str, bundle: Bundle, only: list[str] | None, total: int) -> None:
     loop = asyncio.get_running_loop()
     mirror = get_settings().model_mirror_url
     last = [-1]
@@ -97,9 +95,13 @@ async def _run_install(
             loop.call_soon_threadsafe(service.bus.publish, job_id, make_event(job_id, "processing", pct, message))
 
     try:
-        installed = await run_in_threadpool(
-            install.install_bundle, bundle, mirror, progress, lambda: service.is_cancelled(job_id), only
-        )
+        remote = getattr(service.runner, "run_install", None)
+        if remote is not None:  # scaled mode: a worker installs, into the models folder every node shares
+            installed = await _install_on_worker(remote, service, job_id, bundle, only)
+        else:
+            installed = await run_in_threadpool(
+                install.install_bundle, bundle, mirror, progress, lambda: service.is_cancelled(job_id), only
+            )
     except install.InstallError as exc:
         if service.is_cancelled(job_id):
             await service.finish(job_id, Outcome("canceled", error="Canceled", code="CANCELED"), 0)
@@ -111,6 +113,20 @@ async def _run_install(
         service.forget(job_id)
     view = await run_in_threadpool(_bundle_view, bundle)
     await service.finish_with(job_id, {"bundleId": bundle.id, "installedModels": installed, "feature": view})
+
+
+async def _install_on_worker(
+    remote: Any, service: JobService, job_id: str, bundle: Bundle, only: list[str] | None
+) -> list[str]:
+    def progress(pct: float, message: str | None) -> None:
+        service.bus.publish(job_id, make_event(job_id, "processing", pct, message))
+
+    outcome = await remote(job_id, bundle.id, only, progress)
+    if outcome.status == "canceled":
+        service.cancel(job_id)  # so the caller reports it as cancelled, as in the embedded mode
+    if outcome.status != "completed":
+        raise install.InstallError(outcome.error or "The install failed")
+    return list(outcome.data.get("installedModels", []))
 
 
 @router.post(
@@ -148,9 +164,7 @@ async def install_feature(
         raise
     service.bus.publish(job_id, make_event(job_id, "processing", 0, f"Installing {bundle.name}"))
     service.run_in_background(_run_install(service, job_id, bundle, only, total))
-    return JSONResponse(
-        {"jobId": job_id, "async": True, "bundleId": bundle.id, "downloadSize": total}, status_code=202
-    )
+    return JSONResponse({"jobId": job_id, "async": True, "bundleId": bundle.id, "downloadSize": total}, status_code=202)
 
 
 @router.post("/api/v1/admin/features/{bundle_id}/uninstall", summary="Remove a bundle's downloaded models")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -100,6 +101,11 @@ async def respond_with_zip(
 ) -> Response:
     """Runs the batch and answers the ZIP; with ?async=true answers 202 {jobId} at once and the ZIP
     becomes the job's result (its downloadUrl) when done."""
+    try:
+        await service.runner.ensure_workers()  # scaled mode: 503 NO_WORKERS rather than a hang
+    except BaseException:
+        shutil.rmtree(service.workspace(batch_id), ignore_errors=True)
+        raise
     if intake is not None and intake.created:
         await service.describe(batch_id, {"steps": values}, checked.total_bytes)
     else:

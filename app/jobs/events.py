@@ -1,7 +1,8 @@
 """Job progress events: an in-process pub/sub that the SSE route relays.
 
-The interface (publish / subscribe / unsubscribe / latest) is what a Redis pub/sub bus would
-implement in the scale-out mode; nothing else in the code talks to the transport.
+The interface (publish / subscribe / unsubscribe / latest) is also implemented by the Redis bus of
+the scaled mode (app.cluster.bus); nothing else in the code talks to the transport. `latest` is a
+coroutine because there it is a Redis read.
 """
 
 from __future__ import annotations
@@ -156,11 +157,15 @@ class EventBus:
             self._latest.pop(job_id, None)
         else:
             self._latest[job_id] = event
+        self.deliver(job_id, event)
+
+    async def latest(self, job_id: str) -> dict[str, Any] | None:
+        return self._latest.get(job_id)
+
+    def deliver(self, job_id: str, event: dict[str, Any]) -> None:
+        """Hands an event to this process's subscribers only."""
         for queue in self._subscribers.get(job_id, ()):
             queue.put_nowait(event)
-
-    def latest(self, job_id: str) -> dict[str, Any] | None:
-        return self._latest.get(job_id)
 
     def subscribe(self, job_id: str) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

@@ -87,7 +87,7 @@ async def progress(
             if job.status in TERMINAL:
                 yield _frame(terminal_event(job), named)
                 return
-            current = service.bus.latest(job_id) or row_event(job)
+            current = await service.bus.latest(job_id) or row_event(job)
             if current["seq"] > sent:
                 sent = current["seq"]
                 yield _frame(current, named)

@@ -329,12 +329,15 @@ class JobService:
             timeout_s=float(timeout_s or self.settings.job_timeout_s),
         )
 
-    async def run_spec(self, spec: JobSpec, *, report: bool = True, persist_start: bool = True) -> Outcome:
+    async def run_spec(
+        self, spec: JobSpec, *, report: bool = True, persist_start: bool = True, start_within: float | None = None
+    ) -> Outcome:
         """Runs a spec on the runner, publishing progress events for its job id.
 
         persist_start=False skips writing the "processing" state when the job starts: a fast job's
         caller is waiting for the answer anyway, and finish() records the start time with the result,
-        saving one database write per request.
+        saving one database write per request. start_within: fail (503 NO_WORKERS) rather than wait
+        longer for a worker to take the job (scaled mode).
         """
         job_id = spec.job_id
         last_write = [0.0]
@@ -358,7 +361,7 @@ class JobService:
                 self._spawn(run_in_threadpool(_update_job, job_id, progress=int(pct), message=message))
 
         try:
-            return await self.runner.run(spec, on_progress, on_start)
+            return await self.runner.run(spec, on_progress, on_start, start_within)
         finally:
             if not report:  # nobody calls finish() for these (batch members)
                 self._started.pop(job_id, None)

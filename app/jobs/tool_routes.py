@@ -214,6 +214,8 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
     job_id = service.new_id()
     try:
         values, checked = await receive_tool_request(request, service, tool, job_id, principal=principal)
+        if not tool.long:
+            await service.runner.ensure_workers()  # scaled mode: 503 NO_WORKERS rather than a hang
     except BaseException:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
@@ -222,7 +224,8 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
     spec = service.spec(job_id, [Step(tool.id, values)], checked, tool.timeout_s)
 
     async def execute() -> dict[str, Any] | None:
-        outcome = await service.run_spec(spec, persist_start=tool.long)
+        start_within = None if tool.long else spec.timeout_s
+        outcome = await service.run_spec(spec, persist_start=tool.long, start_within=start_within)
         extra = None
         if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
             extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
@@ -258,6 +261,7 @@ async def run_action(request: Request, principal: Principal, tool: Tool, action:
     model = action.settings or tool.settings
     try:
         values, checked = await receive_tool_request(request, service, tool, job_id, model=model)
+        await service.runner.ensure_workers()
     except BaseException:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
@@ -266,7 +270,7 @@ async def run_action(request: Request, principal: Principal, tool: Tool, action:
         job_id, principal.user_id, "action", tool, {**values, "action": action.name}, checked.total_bytes
     )
     spec = service.spec(job_id, [Step(tool.id, values, action.name)], checked, tool.timeout_s)
-    outcome = await service.run_spec(spec)
+    outcome = await service.run_spec(spec, start_within=spec.timeout_s)
     body = await service.finish(job_id, outcome, checked.total_bytes)
     if body is None:
         raise outcome_error(outcome)

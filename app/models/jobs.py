@@ -31,6 +31,10 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Scaled mode: the `lutra worker` running the job refreshes heartbeat_at; the reaper ends a job
+    # whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT_S (its worker was lost).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worker: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class Pipeline(Base):

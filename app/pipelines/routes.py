@@ -144,6 +144,13 @@ async def run_steps(
     `answer` adds fields to both answers (and the job's record); `step_limits` holds every intermediate
     file to the upload limits (bytes, megapixels)."""
     answer = answer or {}
+    if not any(t.long for t in tools):
+        # A fast answer needs a worker now (scaled mode: 503 NO_WORKERS rather than a hang).
+        try:
+            await service.runner.ensure_workers()
+        except BaseException:
+            shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+            raise
     await service.create(
         job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps), **answer}, checked.total_bytes
     )

@@ -45,11 +45,28 @@ async def database_ok() -> bool:
         return False
 
 
-@router.get("/api/v1/health", summary="Liveness: 503 when the database is unreachable")
-async def health() -> Any:
-    if await database_ok():
-        return {"status": "healthy", "version": __version__}
-    return JSONResponse({"status": "unhealthy", "version": __version__}, status_code=503)
+async def cluster_status(request: Request) -> dict[str, Any] | None:
+    """Workers and queue depths from the executor seam; None when the queue (Redis) is unreachable."""
+    runner = getattr(request.app.state, "runner", None)
+    if runner is None:
+        return None
+    try:
+        return await asyncio.wait_for(runner.cluster_status(), timeout=DB_CHECK_TIMEOUT_S)
+    except Exception:  # a lost Redis reads as "no workers", never as a failed probe
+        return None
+
+
+@router.get("/api/v1/health", summary="Liveness: 503 when the database is unreachable; workers online, jobs queued")
+async def health(request: Request) -> Any:
+    if not await database_ok():
+        return JSONResponse({"status": "unhealthy", "version": __version__}, status_code=503)
+    cluster = await cluster_status(request)
+    return {
+        "status": "healthy",
+        "version": __version__,
+        "workers": len(cluster["workers"]) if cluster else 0,
+        "queued": sum(cluster["queues"].values()) if cluster else None,
+    }
 
 
 @router.get("/api/v1/admin/health", summary="Detailed diagnostics: storage, database, queue, engines, AI")
@@ -79,6 +96,9 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
         "database": "ok" if db_ok else "error",
         "databaseDialect": get_engine().dialect.name,
         "queue": queue,
+        # Scaled mode: every `lutra worker` online and the Celery queue depths (embedded: this server).
+        "workers": cluster["workers"] if (cluster := await cluster_status(request)) else [],
+        "queues": cluster["queues"] if cluster else None,
         # Read once at start by a child process (app.main.probe_ai): the server never imports onnxruntime.
         "ai": ai,
         "engines": await run_in_threadpool(engine_versions),
