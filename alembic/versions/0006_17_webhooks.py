@@ -1,7 +1,7 @@
 """webhooks, their deliveries and attempts; job ids up to 64 characters (clientJobId)
 
 Revision ID: 0005_17_webhooks
-Revises: 0004_i24
+Revises: 0005_16
 Create Date: 2026-12-07 11:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.models.base
 
 
 revision = '0005_17_webhooks'
-down_revision = '0004_i24'
+down_revision = '0005_16'
 branch_labels = None
 depends_on = None
 
