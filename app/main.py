@@ -33,7 +33,9 @@ from app.jobs.service import JobService, fail_interrupted_jobs
 from app.jobs.tool_routes import add_tool_routes
 from app.jobs.tool_routes import router as tools_router
 from app.memes.routes import router as memes_router
+from app.mfa.routes import router as mfa_router
 from app.migrate import upgrade
+from app.oidc.routes import router as oidc_router
 from app.pipelines.routes import router as pipelines_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
@@ -108,7 +110,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.jobs = jobs
     loop = asyncio.get_running_loop()
     cleanups = [
-        loop.create_task(jobs.cleanup_forever()),
+        loop.create_task(jobs.cleanup_forever(settings.cleanup_interval_minutes * 60)),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
@@ -142,6 +144,8 @@ def create_app() -> FastAPI:
     for router in (
         system_router,
         auth_router,
+        mfa_router,
+        oidc_router,
         api_keys_router,
         teams_router,
         roles_router,

@@ -2,7 +2,7 @@
 
 from app.models.base import Base
 from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadSession
-from app.models.identity import ApiKey, Role, Team, User, UserSession
+from app.models.identity import ApiKey, MfaChallenge, MfaRecoveryCode, OidcLoginState, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.system import AuditEntry, Setting
 
@@ -13,6 +13,9 @@ __all__ = [
     "IdempotencyRecord",
     "Job",
     "LibraryFile",
+    "MfaChallenge",
+    "MfaRecoveryCode",
+    "OidcLoginState",
     "Pipeline",
     "Role",
     "Setting",
