@@ -16,6 +16,7 @@ from app import __version__
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
+from app.branding.routes import router as branding_router
 from app.config import Settings, get_settings
 from app.db import dispose_engine, init_engine, session_scope
 from app.docs import mount_docs_assets
@@ -150,6 +151,7 @@ def create_app() -> FastAPI:
         teams_router,
         roles_router,
         settings_router,
+        branding_router,
         audit_router,
         tools_router,
         jobs_router,

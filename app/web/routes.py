@@ -7,6 +7,7 @@ so these routes are public like any static site, and nothing here may shadow /ap
 
 from __future__ import annotations
 
+import html
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,9 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
+
+from app.branding import service as branding
+from app.deps import SessionDep
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -68,8 +72,12 @@ def _shell() -> str:
     return (WEB_DIR / "index.html").read_text(encoding="utf-8")
 
 
-def ui_page() -> HTMLResponse:
-    return HTMLResponse(_shell(), headers=HEADERS)
+def ui_page(db: SessionDep) -> HTMLResponse:
+    # The app name is written by the server, so the tab shows it before any script has run.
+    name = html.escape(branding.app_name(db))
+    page = _shell().replace("<title>Lutra</title>", f"<title>{name}</title>", 1)
+    page = page.replace('<a class="brand" href="/">Lutra</a>', f'<a class="brand" href="/">{name}</a>', 1)
+    return HTMLResponse(page, headers=HEADERS)
 
 
 for _path in UI_PATHS:
