@@ -30,6 +30,7 @@ UI_PATHS = (
     "/",
     "/login",
     "/change-password",
+    "/setup-2fa",
     "/tools/{section}/{tool_id}",
     "/pipelines",
     "/files",

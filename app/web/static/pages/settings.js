@@ -10,6 +10,8 @@ import {
 import * as admin from './admin.js';
 import { featuresTab } from './features.js';
 import { passwordForm } from './login.js';
+import { profileCard as mfaCard } from './mfa.js';
+import { brandingTab } from './branding.js';
 import { loadSession, state } from '../state.js';
 
 const TABS = [
@@ -20,6 +22,7 @@ const TABS = [
   { id: 'roles', label: 'Roles', permission: 'audit:read', render: admin.rolesTab },
   { id: 'audit', label: 'Audit log', permission: 'audit:read', render: admin.auditTab },
   { id: 'tools', label: 'Tools', permission: 'settings:write', render: admin.toolsTab },
+  { id: 'branding', label: 'Branding', permission: 'settings:write', render: brandingTab },
   { id: 'ai', label: 'AI features', permission: 'features:manage', render: featuresTab },
   { id: 'system', label: 'System', permission: 'system:health', render: admin.systemTab },
 ];
@@ -62,7 +65,8 @@ async function profileTab(panel) {
       ]),
     ),
   );
-  if (state.authEnabled) {
+  if (state.authEnabled && state.user.loginMethod !== 'apikey') append(panel, mfaCard());
+  if (state.authEnabled && state.user.authProvider !== 'oidc') {
     const done = h('div.status-slot');
     append(panel,
       h(
