@@ -15,7 +15,7 @@ from app.auth.authenticate import role_permissions
 from app.auth.principal import Principal
 from app.auth.session_cookie import open_session
 from app.auth.throttle import login_failures
-from app.deps import CurrentUserAllowingPasswordChange, SessionDep, client_ip, require
+from app.deps import SessionDep, SettingsDep, authenticated_even_if_must_change, client_ip, require
 from app.errors import AuthRequired, BadRequest, Forbidden, TooManyRequests
 from app.mfa import service
 from app.models import User
@@ -23,6 +23,18 @@ from app.settings.service import login_attempt_limit
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 UserAdmin = Annotated[Principal, Depends(require("users:manage"))]
+
+
+def signed_in_or_enrolling(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
+    """Any signed-in caller, including a session that may only enrol (MFA_ENROLMENT_REQUIRED); a
+    temporary password is changed first."""
+    principal = authenticated_even_if_must_change(request, db, settings)
+    if principal.must_change_password:
+        raise Forbidden("Password change required before continuing", code="MUST_CHANGE_PASSWORD")
+    return principal
+
+
+Enrolling = Annotated[Principal, Depends(signed_in_or_enrolling)]
 
 
 class CodeBody(BaseModel):
@@ -87,7 +99,7 @@ def _check_code(db: Session, request: Request, user: User, code: str) -> None:
 
 
 @router.post("/mfa/enroll", summary="Start two-factor enrolment: a new TOTP secret, its QR code and recovery codes")
-def enroll(request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+def enroll(request: Request, principal: Enrolling, db: SessionDep) -> Any:
     user = _user(db, principal)
     if user.auth_provider != "local":
         raise BadRequest("Single sign-on accounts use the provider's second factor", code="MFA_NOT_AVAILABLE")
@@ -97,7 +109,7 @@ def enroll(request: Request, principal: CurrentUserAllowingPasswordChange, db: S
 
 
 @router.post("/mfa/verify", summary="Confirm enrolment with a current code; two-factor login is then on")
-def verify(body: CodeBody, request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+def verify(body: CodeBody, request: Request, principal: Enrolling, db: SessionDep) -> Any:
     user = _user(db, principal)
     if user.mfa_enabled:
         raise BadRequest("Two-factor login is already on", code="MFA_ALREADY_ENABLED")
@@ -134,7 +146,7 @@ def complete(body: CompleteBody, request: Request, response: Response, db: Sessi
 
 @router.post("/mfa/recovery-codes", summary="Replace your recovery codes (needs a current code)")
 def new_recovery_codes(
-    body: CodeBody, request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep
+    body: CodeBody, request: Request, principal: Enrolling, db: SessionDep
 ) -> Any:
     user = _user(db, principal)
     if not user.mfa_enabled:
@@ -146,7 +158,7 @@ def new_recovery_codes(
 
 
 @router.post("/mfa/disable", summary="Turn two-factor login off (needs a current code; ends other sessions)")
-def disable(body: CodeBody, request: Request, principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+def disable(body: CodeBody, request: Request, principal: Enrolling, db: SessionDep) -> Any:
     user = _user(db, principal)
     if not user.mfa_enabled:
         raise BadRequest("Two-factor login is off", code="MFA_NOT_ENABLED")
