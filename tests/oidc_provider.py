@@ -90,7 +90,7 @@ class Provider:
             "nonce": "not-the-nonce" if self.wrong_nonce else grant["nonce"],
             **self.claims,
         }
-        id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+        id_token = jwt.encode({"alg": "RS256", "kid": self.key.kid}, claims, self.key)
         if self.tamper_id_token:
             # Change one claim, keep the signature: exactly what a forger without the key can do.
             head, body, sig = id_token.split(".")

@@ -214,7 +214,14 @@ def test_disable_needs_a_code_and_admin_reset_clears_it(admin: TestClient) -> No
     with database() as db:
         assert db.scalar(select(MfaRecoveryCode.id)) is None
     actions = _actions(admin)
-    for action in ("MFA_ENROLMENT_STARTED", "MFA_ENABLED", "MFA_FAILED", "MFA_DISABLED", "MFA_RESET"):
+    for action in (
+        "MFA_ENROLMENT_STARTED",
+        "MFA_ENABLED",
+        "MFA_CHALLENGE_ISSUED",
+        "MFA_FAILED",
+        "MFA_DISABLED",
+        "MFA_RESET",
+    ):
         assert action in actions, action
 
 

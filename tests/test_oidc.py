@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from app.config import get_settings
@@ -133,6 +134,18 @@ def test_a_tampered_id_token_and_a_wrong_nonce_are_refused(
                 e.details["reason"] for e in db.scalars(select(AuditEntry).where(AuditEntry.action == "LOGIN_FAILED"))
             ]
         assert reasons == ["OIDC_INVALID_ID_TOKEN", "OIDC_INVALID_ID_TOKEN"]
+
+
+def test_a_rotated_signing_key_is_fetched_again(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, idp: RunningProvider
+) -> None:
+    with start(monkeypatch, idp) as c:
+        assert sso_login(c).headers["location"] == "/"
+        # The provider rotates its key: Lutra's cached JWKS lacks the new kid, so it reads the JWKS again.
+        idp.provider.key = RSAKey.generate_key(2048, parameters={"kid": "k2", "alg": "RS256", "use": "sig"})
+        c.cookies.clear()
+        assert sso_login(c).headers["location"] == "/"
+        assert idp.provider.requests.count("/jwks") == 2
 
 
 def test_a_wrong_or_reused_state_is_refused(

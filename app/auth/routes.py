@@ -83,7 +83,10 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
     login_failures.forget_one(keys[1])
     if user.mfa_enabled:
         # The password was right; the session waits for the second factor (POST /api/auth/mfa/complete).
-        return {"mfaRequired": True, "mfaToken": mfa.start_challenge(db, user)}
+        challenge = mfa.start_challenge(db, user)
+        who = {"actor_id": user.id, "actor_username": user.username, "target_type": "user", "target_id": user.id}
+        record(db, "MFA_CHALLENGE_ISSUED", ip=ip, **who)
+        return {"mfaRequired": True, "mfaToken": challenge}
     body = open_session(db, user, request, response, mfa_enrolment_required=mfa.enrolment_required(db, user))
     record(
         db,

@@ -145,9 +145,7 @@ def complete(body: CompleteBody, request: Request, response: Response, db: Sessi
 
 
 @router.post("/mfa/recovery-codes", summary="Replace your recovery codes (needs a current code)")
-def new_recovery_codes(
-    body: CodeBody, request: Request, principal: Enrolling, db: SessionDep
-) -> Any:
+def new_recovery_codes(body: CodeBody, request: Request, principal: Enrolling, db: SessionDep) -> Any:
     user = _user(db, principal)
     if not user.mfa_enabled:
         raise BadRequest("Two-factor login is off", code="MFA_NOT_ENABLED")

@@ -8,7 +8,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import segno
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,8 @@ def otpauth_url(secret: str, username: str) -> str:
 
 def qr_svg(url: str) -> str:
     """A standalone SVG document (with its namespace, so it also works as an <img> data: URL)."""
+    import segno  # 7 MB: loaded on the first enrolment, not by every server process
+
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=4, border=4, dark="#000", light="#fff", xmldecl=False)
     return out.getvalue().decode()

@@ -3,21 +3,22 @@ validation against its JWKS (Authlib for OAuth 2, joserfc - Authlib's JOSE libra
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
-from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from app.config import Settings
 from app.errors import LutraError
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import OAuth2Client
+    from joserfc.jwk import KeySet
+
+# Authlib and joserfc are imported where they are used: only servers with single sign-on load them.
 
 HTTP_TIMEOUT_S = 10.0
 DISCOVERY_TTL_S = 3600.0
@@ -92,6 +93,9 @@ def forget_cache() -> None:
 
 
 def _keys(meta: Metadata, refresh: bool) -> KeySet:
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     with _lock:
         keys = None if refresh else _jwks.get(meta.jwks_uri)
     if keys is None:
@@ -105,6 +109,8 @@ def _keys(meta: Metadata, refresh: bool) -> KeySet:
 
 
 def _client(settings: Settings, redirect_uri: str) -> OAuth2Client:
+    from authlib.integrations.httpx_client import OAuth2Client
+
     return OAuth2Client(
         settings.oidc_client_id,
         settings.oidc_client_secret or None,
@@ -116,8 +122,8 @@ def _client(settings: Settings, redirect_uri: str) -> OAuth2Client:
 
 
 def new_login() -> tuple[str, str, str]:
-    """Fresh (state, nonce, PKCE code verifier)."""
-    return generate_token(32), generate_token(32), generate_token(64)
+    """Fresh (state, nonce, PKCE code verifier): 256, 256 and 384 bits, URL-safe."""
+    return secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
 
 
 def authorization_url(settings: Settings, redirect_uri: str, state: str, nonce: str, verifier: str) -> str:
@@ -131,6 +137,8 @@ def authorization_url(settings: Settings, redirect_uri: str, state: str, nonce: 
 
 def exchange_code(settings: Settings, redirect_uri: str, code: str, verifier: str, nonce: str) -> dict[str, Any]:
     """Trades the code for tokens and returns the ID token's claims once they are proven genuine."""
+    from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
+
     meta = metadata(settings)
     try:
         with _client(settings, redirect_uri) as client:
@@ -144,10 +152,13 @@ def exchange_code(settings: Settings, redirect_uri: str, code: str, verifier: st
 
 
 def validate_id_token(settings: Settings, meta: Metadata, id_token: str, nonce: str) -> dict[str, Any]:
+    from joserfc import jwt
+    from joserfc.errors import InvalidKeyIdError, JoseError
+
     try:
         try:
             decoded = jwt.decode(id_token, _keys(meta, refresh=False), algorithms=ID_TOKEN_ALGORITHMS)
-        except ValueError:
+        except InvalidKeyIdError:
             # A key id we do not know: the provider may have rotated its keys since we fetched them.
             decoded = jwt.decode(id_token, _keys(meta, refresh=True), algorithms=ID_TOKEN_ALGORITHMS)
         jwt.JWTClaimsRegistry(
