@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     file_max_age_hours: float = Field(72, ge=0, description="Job workspaces older than this are deleted; 0 = kept")
     cleanup_interval_minutes: float = Field(10, gt=0, description="How often expired job workspaces are looked for")
+    watch_root: Path | None = Field(
+        None, description="Folder that bounds every automation's source and output paths; empty = DATA_DIR/watch"
+    )
+    automation_scan_interval_s: int = Field(
+        30, ge=1, description="Watch folders are also scanned this often (network shares send no file events)"
+    )
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
 
     max_users: int = Field(0, ge=0, description="Most user accounts (single sign-on ones included); 0 = unlimited")
@@ -121,6 +127,10 @@ class Settings(BaseSettings):
     @property
     def models_path(self) -> Path:
         return (self.models_dir or self.data_dir / "models").expanduser().resolve()
+
+    @property
+    def watch_root_path(self) -> Path:
+        return (self.watch_root or self.data_dir / "watch").expanduser().resolve()
 
     @property
     def storage_mode(self) -> str:

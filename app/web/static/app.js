@@ -3,6 +3,7 @@
 
 import { api, onAuthProblem } from './api.js';
 import { clear, errorMessage, h } from './dom.js';
+import * as automations from './pages/automations.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
@@ -10,6 +11,7 @@ import { setupPage as mfaSetup } from './pages/mfa.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
+import { applyStoredTheme, ensurePreferences, forgetPreferences } from './prefs.js';
 import { releasePreviews } from './results.js';
 import { forgetCatalog, loadBranding, loadSession, state } from './state.js';
 
@@ -21,6 +23,7 @@ const ROUTES = [
   { pattern: /^\/setup-2fa$/, page: mfaSetup, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
+  { pattern: /^\/automations$/, page: automations, permission: 'automations:manage', nav: 'automations' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },
   { pattern: /^\/files\/([^/]+)$/, page: files.detail, keys: ['fileId'], permission: 'files:own', nav: 'files' },
   { pattern: /^\/settings(?:\/([^/]+))?$/, page: settings, keys: ['tab'], nav: 'settings' },
@@ -64,6 +67,7 @@ function drawNav(active) {
     ['tools', '/', 'Tools', true],
     ['pipelines', '/pipelines', 'Pipelines', state.can('pipelines:own')],
     ['files', '/files', 'Files', state.can('files:own')],
+    ['automations', '/automations', 'Automations', state.can('automations:manage')],
     ['settings', '/settings', 'Settings', true],
   ];
   clear(
@@ -94,6 +98,7 @@ function logoutButton() {
         const answer = await api.post('/api/auth/logout').catch(() => null);
         state.user = null;
         forgetCatalog();
+        forgetPreferences();
         // A single sign-on session also ends at the provider (its end_session_endpoint).
         if (answer?.redirectUrl && /^https?:\/\//.test(answer.redirectUrl)) window.location.assign(answer.redirectUrl);
         else navigate('/login', { replace: true });
@@ -129,6 +134,7 @@ async function render() {
     navigate('/setup-2fa', { replace: true });
     return;
   }
+  await ensurePreferences(state.user);
   drawNav(route.nav);
   if (route.permission && !state.can(route.permission)) {
     clear(main, h('h1', {}, 'Not allowed'), errorMessage(`Your role does not include ${route.permission}.`));
@@ -186,6 +192,7 @@ onAuthProblem((kind) => {
 });
 
 async function start() {
+  applyStoredTheme();
   try {
     await Promise.all([loadSession(), loadBranding()]);
   } catch (err) {
@@ -194,5 +201,8 @@ async function start() {
   }
   await render();
 }
+
+// Installable, with the app shell cached; the worker never caches the API or user files (sw.js).
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => null);
 
 start();

@@ -8,6 +8,7 @@ import { FormError, schemaForm } from '../form.js';
 import { dropZone, extraPartInput, libraryPicker, thumbnail } from '../inputs.js';
 import { batchResultView, progressBar, resultView, runBatch, runJob } from '../results.js';
 import { loadCatalog, sectionTitle, state } from '../state.js';
+import { rememberTool } from '../prefs.js';
 
 // Input checks answer 400 without details (empty, damaged, too many pixels), 413 or 415: those are
 // about the uploaded files and are shown at the drop zone; setting errors carry details per field.
@@ -89,6 +90,7 @@ export async function render(main, ctx) {
     return;
   }
   ctx.setTitle(tool.title);
+  rememberTool(tool.id);
   const takesFiles = !tool.inputs.jsonBody;
   const single = tool.inputs.maxFiles === 1;
   let libraryFile = null;

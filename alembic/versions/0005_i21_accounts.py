@@ -1,7 +1,7 @@
 """two-factor login, OIDC single sign-on, require-MFA roles
 
-Revision ID: 0003_i21
-Revises: 0002
+Revision ID: 0005_i21
+Revises: 0004_i24
 Create Date: 2026-12-07 10:48:04.131512
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import app.models.base
 
 
-revision = '0003_i21'
-down_revision = '0002'
+revision = '0005_i21'
+down_revision = '0004_i24'
 branch_labels = None
 depends_on = None
 
