@@ -30,7 +30,7 @@ def test_defaults_settings_and_server_rendered_title(app_env: Path, monkeypatch:
         anonymous = TestClient(client.app, base_url="http://testserver")
         assert anonymous.get("/api/v1/branding").json() == {
             "appName": "Otter Works",
-            "accentColor": "#1f6feb",
+            "accentColor": None,  # the UI theme's own light and dark accents
             "logoUrl": None,
         }
         assert "<title>Otter Works</title>" in anonymous.get("/").text

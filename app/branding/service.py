@@ -13,7 +13,6 @@ from app.config import get_settings
 from app.errors import BadRequest, UnsupportedMedia
 from app.settings.service import get_text
 
-DEFAULT_ACCENT = "#1f6feb"  # the UI stylesheet's --accent
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_SIDE = 512  # larger logos are scaled down: the UI shows them at 32 px high
 
@@ -22,8 +21,9 @@ def app_name(db: Session) -> str:
     return get_text(db, "appName") or get_settings().app_name
 
 
-def accent_color(db: Session) -> str:
-    return get_text(db, "accentColor") or DEFAULT_ACCENT
+def accent_color(db: Session) -> str | None:
+    """The accentColor setting; None keeps the UI theme's own accent (one for light, one for dark)."""
+    return get_text(db, "accentColor") or None
 
 
 def logo_path() -> Path:

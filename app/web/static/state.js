@@ -49,7 +49,8 @@ export async function loadBranding() {
   if (!brand) return;
   state.appName = brand.appName;
   // Through the CSSOM: allowed by the CSP (style-src 'self'), unlike an inline style attribute.
-  if (/^#[0-9a-f]{6}$/i.test(brand.accentColor)) document.documentElement.style.setProperty('--accent', brand.accentColor);
+  // Only a colour an administrator chose; otherwise the theme's light and dark accents stay.
+  if (/^#[0-9a-f]{6}$/i.test(brand.accentColor || '')) document.documentElement.style.setProperty('--accent', brand.accentColor);
   const link = document.querySelector('.topbar .brand');
   if (link) {
     link.replaceChildren();

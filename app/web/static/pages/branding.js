@@ -7,7 +7,8 @@ import { loadBranding } from '../state.js';
 export async function brandingTab(panel) {
   const brand = await api.get('/api/v1/branding');
   const name = h('input', { name: 'appName', value: brand.appName, maxlength: 60, required: true });
-  const colour = h('input', { name: 'accentColor', type: 'color', value: brand.accentColor });
+  // No accentColor yet: the theme's accent (one for light, one for dark) until one is saved.
+  const colour = h('input', { name: 'accentColor', type: 'color', value: brand.accentColor || '#175cd3' });
   const message = h('div.error-slot');
   const saved = h('div.status-slot');
   const form = h(
