@@ -19,7 +19,10 @@ function isFileError(err) {
 function header(tool) {
   const files = tool.inputs.jsonBody
     ? 'No upload: settings only'
-    : `Takes ${tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`} file${tool.inputs.maxFiles === 1 ? '' : 's'}`;
+    : tool.inputs.maxFiles === 1
+      ? // A single-file tool also runs on many files at once, each on its own (a batch).
+        'One file at a time, or several as a batch'
+      : `Takes ${tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`} files, in the order listed`;
   return h(
     'div.page-head.tool-head',
     {},
@@ -111,6 +114,8 @@ export async function render(main, ctx) {
         multiple: true,
         label: single ? 'Drop a file here (several run as a batch)' : `Drop up to ${tool.inputs.maxFiles} files here`,
         hint: tool.inputs.minFiles === 0 ? 'Optional: this tool also works without a file.' : '',
+        // Multi-file tools (merge, collage, stitch ...) take the files in the order shown.
+        reorder: !single,
         onChange: (files) => {
           if (files.length) setLibraryFile(null);
           updateMode(files);
@@ -156,7 +161,7 @@ export async function render(main, ctx) {
         h('h2', {}, 'Input'),
         drop.element,
         state.can('files:own') && tool.inputs.minFiles <= 1
-          ? h('div.library-row', {}, libraryPicker({ onPick: setLibraryFile }), libraryChoice)
+          ? h('div.library-row', {}, libraryPicker({ onPick: setLibraryFile, accepts: tool.inputs.accepts || [] }), libraryChoice)
           : null,
         extras.map((e) => e.element),
         modeNote,
