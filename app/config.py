@@ -6,8 +6,12 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What "0 = unlimited" stands for where a number is compared: larger than anything that can arrive.
+UNLIMITED_MEGAPIXELS = 1_000_000
+UNLIMITED_UPLOAD_BYTES = 1 << 50  # 1 PiB
 
 
 class Settings(BaseSettings):
@@ -25,17 +29,22 @@ class Settings(BaseSettings):
     rate_limit_per_min: int = Field(0, ge=0, description="Requests per minute per credential; 0 = off")
     login_attempt_limit: int = Field(5, ge=1, description="Default failed logins per minute before 429")
 
-    max_upload_size_mb: int = Field(100, ge=1, description="Largest accepted upload")
-    max_megapixels: int = Field(100, ge=1, description="Largest accepted image, in megapixels")
+    max_upload_size_mb: int = Field(100, ge=0, description="Largest accepted upload; 0 = no limit but free disk")
+    max_megapixels: int = Field(100, ge=0, description="Largest accepted image, in megapixels; 0 = unlimited")
     max_video_duration_s: int = Field(3600, ge=1, description="Longest accepted video or audio file, in seconds")
     max_pdf_pages: int = Field(2000, ge=1, description="Most pages a PDF may have to be accepted by the PDF tools")
     hw_accel: str = Field("", description="Hardware H.264 encoder: nvenc, vaapi or qsv; empty = software (libx264)")
     concurrent_jobs: int = Field(0, ge=0, description="Jobs run at once; 0 = number of CPU cores")
-    job_timeout_s: int = Field(600, ge=1, description="Time limit of one job, in seconds")
+    job_timeout_s: int = Field(
+        600,
+        ge=1,
+        # PROCESSING_TIMEOUT_S is SnapOtter's name for the same limit.
+        validation_alias=AliasChoices("JOB_TIMEOUT_S", "PROCESSING_TIMEOUT_S", "job_timeout_s"),
+        description="Time limit of one job, in seconds (PROCESSING_TIMEOUT_S is an alias)",
+    )
     worker_idle_s: int = Field(300, ge=1, description="Idle worker processes exit after this many seconds")
     max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
-    file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
     # Scale-out (issue 16): with REDIS_URL, jobs run on `lutra worker` processes through Celery.
     redis_url: str = Field("", description="Redis for the scaled mode (Celery broker, events); empty = embedded mode")
     job_heartbeat_timeout_s: int = Field(
@@ -43,6 +52,8 @@ class Settings(BaseSettings):
     )
     worker_wait_s: int = Field(10, ge=0, description="How long a fast tool waits for a worker to come online")
     worker_stop_grace_s: int = Field(30, ge=0, description="On SIGTERM a worker finishes its jobs within this")
+    file_max_age_hours: float = Field(72, ge=0, description="Job workspaces older than this are deleted; 0 = kept")
+    cleanup_interval_minutes: float = Field(10, gt=0, description="How often expired job workspaces are looked for")
     watch_root: Path | None = Field(
         None, description="Folder that bounds every automation's source and output paths; empty = DATA_DIR/watch"
     )
@@ -50,6 +61,27 @@ class Settings(BaseSettings):
         30, ge=1, description="Watch folders are also scanned this often (network shares send no file events)"
     )
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
+
+    max_users: int = Field(0, ge=0, description="Most user accounts (single sign-on ones included); 0 = unlimited")
+    skip_must_change_password: bool = Field(
+        False, description="true: new and reset accounts are not forced to change their password at first login"
+    )
+    app_name: str = Field("Lutra", min_length=1, max_length=60, description="Name shown in the UI and page titles")
+
+    # OpenID Connect single sign-on: on when OIDC_ISSUER_URL and OIDC_CLIENT_ID are set.
+    oidc_issuer_url: str = Field("", description="The provider's issuer URL (discovery at /.well-known/...)")
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = Field("openid profile email", description="Scopes asked of the provider")
+    oidc_button_label: str = Field("Sign in with SSO", description="Text of the login page's SSO button")
+    oidc_auto_create_users: bool = Field(True, description="Create an account at a user's first SSO login")
+    oidc_default_role: str = Field("user", description="Role of accounts created by SSO")
+    oidc_role_claim: str = Field("", description="ID token claim (e.g. groups) whose values can grant admin")
+    oidc_admin_values: str = Field("", description="Comma-separated values of OIDC_ROLE_CLAIM that mean admin")
+    oidc_redirect_uri: str = Field(
+        "", description="Callback URL registered at the provider; empty = this server's /api/auth/oidc/callback"
+    )
+    oidc_disable_password_login: bool = Field(False, description="true: only SSO logins (API keys still work)")
 
     analytics_enabled: bool = Field(False, description="Off by default: then nothing is ever sent anywhere")
     posthog_api_key: str = ""
@@ -85,6 +117,17 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("max_megapixels")
+    @classmethod
+    def _unlimited_pixels(cls, value: int) -> int:
+        # 0 = unlimited: every check compares against this, and no image reaches a terapixel (libvips
+        # itself caps each side at 10 million pixels; memory and disk bound the rest).
+        return value or UNLIMITED_MEGAPIXELS
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer_url and self.oidc_client_id)
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:
@@ -118,7 +161,8 @@ class Settings(BaseSettings):
 
     @property
     def max_upload_bytes(self) -> int:
-        return self.max_upload_size_mb * 1024 * 1024
+        # 0 = no limit of Lutra's own: an upload is then bounded by the free space under DATA_DIR.
+        return self.max_upload_size_mb * 1024 * 1024 if self.max_upload_size_mb else UNLIMITED_UPLOAD_BYTES
 
 
 @lru_cache

@@ -79,6 +79,8 @@ def authenticated(request: Request, db: SessionDep, settings: SettingsDep) -> Pr
     principal = resolve_principal(request, db, settings)
     if principal.must_change_password:
         raise Forbidden("Password change required before continuing", code="MUST_CHANGE_PASSWORD")
+    if principal.mfa_enrolment_required:
+        raise Forbidden("Set up two-factor login before continuing", code="MFA_ENROLMENT_REQUIRED")
     return principal
 
 

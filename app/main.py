@@ -20,6 +20,7 @@ from app.auth.api_key_header import ApiKeyHeaderMiddleware
 from app.auth.routes import router as auth_router
 from app.automations.routes import router as automations_router
 from app.automations.watcher import AutomationManager
+from app.branding.routes import router as branding_router
 from app.config import Settings, get_settings
 from app.convert.routes import router as convert_router
 from app.db import dispose_engine, init_engine, session_scope
@@ -40,7 +41,9 @@ from app.jobs.tool_routes import add_tool_routes
 from app.jobs.tool_routes import router as tools_router
 from app.mcp.endpoint import close_mcp, mount_mcp
 from app.memes.routes import router as memes_router
+from app.mfa.routes import router as mfa_router
 from app.migrate import upgrade
+from app.oidc.routes import router as oidc_router
 from app.pipelines.routes import router as pipelines_router
 from app.preferences.routes import router as preferences_router
 from app.roles.routes import router as roles_router
@@ -131,7 +134,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     dispatcher = Dispatcher(settings.webhook_allowed_hosts, settings.webhook_timeout_s)
     loop = asyncio.get_running_loop()
     cleanups = [
-        *([] if node else [loop.create_task(jobs.cleanup_forever())]),
+        *([] if node else [loop.create_task(jobs.cleanup_forever(settings.cleanup_interval_minutes * 60))]),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
@@ -177,10 +180,13 @@ def create_app() -> FastAPI:
     for router in (
         system_router,
         auth_router,
+        mfa_router,
+        oidc_router,
         api_keys_router,
         teams_router,
         roles_router,
         settings_router,
+        branding_router,
         audit_router,
         tools_router,
         jobs_router,

@@ -424,7 +424,7 @@ def test_first_start_admin_must_change_password(client: TestClient) -> None:
         assert_error(r, 403, "MUST_CHANGE_PASSWORD")
     # Public routes stay public, the session can be inspected and the password changed.
     assert client.get("/api/v1/health").json()["status"] == "healthy"
-    assert client.get("/api/v1/config/auth").json() == {"authEnabled": True}
+    assert client.get("/api/v1/config/auth").json()["authEnabled"] is True
     assert client.get("/api/auth/session", headers=auth(token)).json()["user"]["mustChangePassword"] is True
     r = client.post(
         "/api/auth/change-password",
@@ -460,7 +460,7 @@ def test_restart_keeps_the_changed_password(app_env: Path) -> None:
 
 def test_auth_disabled_needs_no_credentials(app_env: Path) -> None:
     with make_client(AUTH_ENABLED="false") as c:
-        assert c.get("/api/v1/config/auth").json() == {"authEnabled": False}
+        assert c.get("/api/v1/config/auth").json()["authEnabled"] is False
         r = c.get("/api/auth/users")
         assert r.status_code == 200, r.text
         assert [u["username"] for u in r.json()["users"]] == ["admin"]
@@ -478,7 +478,7 @@ def test_auth_disabled_needs_no_credentials(app_env: Path) -> None:
 
 
 def test_auth_enabled_is_reported(client: TestClient) -> None:
-    assert client.get("/api/v1/config/auth").json() == {"authEnabled": True}
+    assert client.get("/api/v1/config/auth").json()["authEnabled"] is True
 
 
 def test_unexpected_errors_are_generic_500s(app_env: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

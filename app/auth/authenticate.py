@@ -95,7 +95,9 @@ def from_session_token(db: Session, raw: str) -> Principal:
         db.delete(row)
         db.commit()
         raise AuthRequired("Session expired", code="SESSION_EXPIRED")
-    return _principal(user, role_perms, via="session", session_id=row.id)
+    return _principal(
+        user, role_perms, via="session", session_id=row.id, mfa_enrolment_required=row.mfa_enrolment_required
+    )
 
 
 def open_principal(db: Session) -> Principal:

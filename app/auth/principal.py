@@ -16,6 +16,8 @@ class Principal:
     session_id: str | None = None
     api_key_id: str | None = None
     must_change_password: bool = False
+    # A password login while a second factor is mandatory and not yet set up: may only enrol.
+    mfa_enrolment_required: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     def has(self, permission: str) -> bool:

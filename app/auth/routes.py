@@ -16,6 +16,7 @@ from app.auth.passwords import hash_password, verify_password
 from app.auth.policy import check_password, check_username
 from app.auth.principal import Principal
 from app.auth.schemas import ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, UpdateUserBody
+from app.auth.session_cookie import open_session
 from app.auth.throttle import login_failures
 from app.deps import (
     CurrentUserAllowingPasswordChange,
@@ -26,7 +27,9 @@ from app.deps import (
     require,
 )
 from app.errors import AuthRequired, BadRequest, Conflict, Forbidden, TooManyRequests
+from app.mfa import service as mfa
 from app.models import User, UserSession
+from app.oidc.routes import sso_logout
 from app.settings.service import login_attempt_limit
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -42,6 +45,8 @@ def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
 def login(body: LoginBody, request: Request, response: Response, db: SessionDep, settings: SettingsDep) -> Any:
     if not settings.auth_enabled:
         raise Forbidden("Authentication is disabled", code="AUTH_DISABLED")
+    if settings.oidc_enabled and settings.oidc_disable_password_login:
+        raise Forbidden("Password login is disabled; sign in with single sign-on", code="PASSWORD_LOGIN_DISABLED")
     ip = client_ip(request)
     # PostgreSQL text cannot hold NUL and no stored credential contains one: such a login is just
     # wrong, and the name is cleaned before it reaches the throttle keys and the audit log.
@@ -77,7 +82,13 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
         raise AuthRequired("Invalid credentials", code="INVALID_CREDENTIALS")
     login_failures.reset(keys[0])
     login_failures.forget_one(keys[1])
-    token, expires = service.create_session(db, user, ip, request.headers.get("user-agent"))
+    if user.mfa_enabled:
+        # The password was right; the session waits for the second factor (POST /api/auth/mfa/complete).
+        challenge = mfa.start_challenge(db, user)
+        who = {"actor_id": user.id, "actor_username": user.username, "target_type": "user", "target_id": user.id}
+        record(db, "MFA_CHALLENGE_ISSUED", ip=ip, **who)
+        return {"mfaRequired": True, "mfaToken": challenge}
+    body = open_session(db, user, request, response, mfa_enrolment_required=mfa.enrolment_required(db, user))
     record(
         db,
         "LOGIN_SUCCESS",
@@ -87,16 +98,7 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
         target_type="user",
         target_id=user.id,
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_duration_hours * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return {"token": token, "user": service.user_view(db, user), "expiresAt": expires.isoformat()}
+    return body
 
 
 def _caller_if_any(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
@@ -106,16 +108,19 @@ def _caller_if_any(request: Request, db: SessionDep, settings: SettingsDep) -> P
         return None
 
 
-@router.post("/logout", summary="End the current session")
+@router.post("/logout", summary="End the current session (redirectUrl: the SSO provider's logout, if any)")
 def logout(request: Request, principal: Annotated[Principal | None, Depends(_caller_if_any)], db: SessionDep) -> Any:
     """Without a session (or with one already ended) it answers 200 too: logging out twice is not an error."""
     if principal is None:
         response = JSONResponse(OK)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+    body: dict[str, Any] = dict(OK)
     if principal.session_id:
         row = db.get(UserSession, principal.session_id)
         if row is not None:
+            if row.login_method == "oidc":
+                body.update(sso_logout(request))
             db.delete(row)
     record(
         db,
@@ -126,7 +131,7 @@ def logout(request: Request, principal: Annotated[Principal | None, Depends(_cal
         target_type="user",
         target_id=principal.user_id,
     )
-    response = JSONResponse(OK)
+    response = JSONResponse(body)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -134,16 +139,20 @@ def logout(request: Request, principal: Annotated[Principal | None, Depends(_cal
 @router.get("/session", summary="Validate the current credential and describe its user")
 def session(principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
     expires = None
+    method = "local"
     if principal.session_id:
         row = db.get(UserSession, principal.session_id)
         expires = row.expires_at.isoformat() if row else None
+        method = row.login_method if row else method
     user = db.get(User, principal.user_id)
     view = service.user_view(db, user) if user else {}
     # An API key may carry fewer permissions than its owner's role.
     view["permissions"] = sorted(principal.permissions)
-    view["authProvider"] = "local"
-    view["loginMethod"] = "apikey" if principal.via == "api_key" else "local"
-    return {"user": view, "expiresAt": expires}
+    view["loginMethod"] = "apikey" if principal.via == "api_key" else method
+    body: dict[str, Any] = {"user": view, "expiresAt": expires}
+    if principal.mfa_enrolment_required:
+        body["mfaEnrolmentRequired"] = True
+    return body
 
 
 @router.post("/change-password", summary="Change your own password (ends other sessions, revokes API keys)")
@@ -206,8 +215,12 @@ def register(body: RegisterBody, request: Request, actor: UserAdmin, db: Session
     taken = db.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
     if taken:
         raise Conflict("Username already exists", code="CONFLICT")
+    service.check_user_limit(db)
     try:
-        user = service.create_user(db, username, body.password, role, team.id, must_change=True)
+        user = service.create_user(
+            db, username, body.password, role, team.id, must_change=service.must_change_at_first_login()
+        )
+        user.email = body.email
     except IntegrityError:
         # Two registrations of one name raced past the check above; the unique index decided.
         raise Conflict("Username already exists", code="CONFLICT") from None
@@ -245,6 +258,9 @@ def update_user(user_id: str, body: UpdateUserBody, request: Request, actor: Use
         team = service.find_team(db, body.team)
         user.team_id = team.id
         changes["team"] = team.name
+    if body.email is not None:
+        user.email = body.email
+        changes["email"] = body.email
     record(
         db,
         "USER_UPDATED",
@@ -288,7 +304,7 @@ def reset_password(user_id: str, body: ResetPasswordBody, request: Request, acto
     user = service.get_user(db, user_id)
     _check_target(db, actor, user)
     user.password_hash = hash_password(body.newPassword)
-    user.must_change_password = True
+    user.must_change_password = service.must_change_at_first_login()
     service.end_sessions(db, user.id)
     service.revoke_api_keys(db, user.id)
     record(

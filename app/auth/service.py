@@ -11,14 +11,22 @@ from app.auth import tokens
 from app.auth.authenticate import role_permissions
 from app.auth.passwords import hash_password
 from app.config import get_settings
-from app.errors import NotFound, ValidationFailed
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.models import ApiKey, Role, Team, User, UserSession
 
 DEFAULT_TEAM_ID = "default-team-00000000"
 DEFAULT_TEAM_NAME = "Default"
 
 
-def create_session(db: Session, user: User, ip: str | None, user_agent: str | None) -> tuple[str, datetime]:
+def create_session(
+    db: Session,
+    user: User,
+    ip: str | None,
+    user_agent: str | None,
+    *,
+    login_method: str = "local",
+    mfa_enrolment_required: bool = False,
+) -> tuple[str, datetime]:
     token = tokens.new_session_token()
     expires = datetime.now(UTC) + timedelta(hours=get_settings().session_duration_hours)
     db.add(
@@ -28,6 +36,8 @@ def create_session(db: Session, user: User, ip: str | None, user_agent: str | No
             expires_at=expires,
             ip=ip,
             user_agent=(user_agent or "")[:255] or None,
+            login_method=login_method,
+            mfa_enrolment_required=mfa_enrolment_required,
         )
     )
     return token, expires
@@ -90,6 +100,8 @@ def user_view(db: Session, user: User) -> dict[str, object]:
         "username": user.username,
         "role": user.role,
         "mustChangePassword": user.must_change_password,
+        "mfaEnabled": user.mfa_enabled,
+        "authProvider": user.auth_provider,
         "permissions": sorted(role_permissions(db, user.role)),
         "team": name,
         "teamName": name,
@@ -103,9 +115,23 @@ def list_view(db: Session, user: User) -> dict[str, object]:
         "role": user.role,
         "team": team_name(db, user.team_id),
         "mustChangePassword": user.must_change_password,
-        "authProvider": "local",
+        "mfaEnabled": user.mfa_enabled,
+        "authProvider": user.auth_provider,
+        "email": user.email,
         "createdAt": user.created_at.isoformat(),
     }
+
+
+def check_user_limit(db: Session) -> None:
+    """MAX_USERS: one more account would be over the limit (0 = unlimited)."""
+    limit = get_settings().max_users
+    if limit and (db.scalar(select(func.count()).select_from(User)) or 0) >= limit:
+        raise Forbidden(f"User limit reached ({limit} accounts, see MAX_USERS)", code="USER_LIMIT_REACHED")
+
+
+def must_change_at_first_login() -> bool:
+    """New and reset passwords are temporary unless SKIP_MUST_CHANGE_PASSWORD is set."""
+    return not get_settings().skip_must_change_password
 
 
 def create_user(

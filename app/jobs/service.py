@@ -459,6 +459,8 @@ class JobService:
 
     def cleanup_once(self) -> int:
         """Deletes finished jobs older than FILE_MAX_AGE_HOURS: rows and workspaces (and orphan folders)."""
+        if not self.settings.file_max_age_hours:
+            return 0  # 0 = kept until deleted by hand
         ids = self._expired_job_ids()
         for job_id in ids:
             shutil.rmtree(self.workspace(job_id), ignore_errors=True)

@@ -3,7 +3,7 @@
 from app.models.automations import Automation, AutomationRun
 from app.models.base import Base
 from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadSession
-from app.models.identity import ApiKey, Role, Team, User, UserSession
+from app.models.identity import ApiKey, MfaChallenge, MfaRecoveryCode, OidcLoginState, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.preferences import UserPreferences
 from app.models.system import AuditEntry, Setting
@@ -18,6 +18,9 @@ __all__ = [
     "IdempotencyRecord",
     "Job",
     "LibraryFile",
+    "MfaChallenge",
+    "MfaRecoveryCode",
+    "OidcLoginState",
     "Pipeline",
     "Role",
     "Setting",

@@ -56,6 +56,7 @@ class CreateRoleBody(BaseModel):
     name: str
     description: str = Field("", max_length=500)
     permissions: list[str]
+    requireMfa: bool = Field(False, description="Members must set up two-factor login at their next password login")
 
     @field_validator("name")
     @classmethod
@@ -78,6 +79,7 @@ class UpdateRoleBody(BaseModel):
     name: str | None = None
     description: str | None = Field(None, max_length=500)
     permissions: list[str] | None = None
+    requireMfa: bool | None = Field(None, description="The only field a built-in role accepts")
 
     @field_validator("name")
     @classmethod
@@ -102,17 +104,23 @@ def _view(role: Role, user_count: int) -> dict[str, Any]:
         "description": role.description,
         "permissions": role.permissions,
         "isBuiltin": role.is_builtin,
+        "requireMfa": role.require_mfa,
         "userCount": user_count,
         "createdAt": role.created_at.isoformat(),
         "updatedAt": role.updated_at.isoformat(),
     }
 
 
-def _get_custom(db: SessionDep, role_id: str, verb: str) -> Role:
+def _get_role(db: SessionDep, role_id: str) -> Role:
     # PostgreSQL rejects NUL in a query parameter; no id contains one, so it simply is not found.
     role = db.get(Role, role_id) if "\x00" not in role_id else None
     if role is None:
         raise NotFound("Role not found")
+    return role
+
+
+def _get_custom(db: SessionDep, role_id: str, verb: str) -> Role:
+    role = _get_role(db, role_id)
     if role.is_builtin:
         raise ValidationFailed(f"Cannot {verb} built-in roles")
     return role
@@ -152,7 +160,7 @@ def list_roles(_: RoleReader, db: SessionDep) -> Any:
 def create_role(body: CreateRoleBody, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
     _unique(db, body.name)
     _check_grantable(actor, body.permissions)
-    role = Role(name=body.name, description=body.description, permissions=body.permissions)
+    role = Role(name=body.name, description=body.description, permissions=body.permissions, require_mfa=body.requireMfa)
     db.add(role)
     _flush(db)
     record(
@@ -168,9 +176,10 @@ def create_role(body: CreateRoleBody, request: Request, actor: RoleAdmin, db: Se
     return _view(role, 0)
 
 
-@router.put("/{role_id}", summary="Update a custom role (built-ins cannot change)")
+@router.put("/{role_id}", summary="Update a custom role (built-ins: only requireMfa)")
 def update_role(role_id: str, body: UpdateRoleBody, request: Request, actor: RoleAdmin, db: SessionDep) -> Any:
-    role = _get_custom(db, role_id, "modify")
+    only_mfa = body.requireMfa is not None and all(v is None for v in (body.name, body.description, body.permissions))
+    role = _get_role(db, role_id) if only_mfa else _get_custom(db, role_id, "modify")
     # Someone holding users:manage alone must not rename or reshape a stronger role.
     _check_grantable(actor, role.permissions, "change a role holding permissions")
     if body.name is not None and body.name != role.name:
@@ -183,6 +192,8 @@ def update_role(role_id: str, body: UpdateRoleBody, request: Request, actor: Rol
     if body.permissions is not None:
         _check_grantable(actor, body.permissions)
         role.permissions = body.permissions
+    if body.requireMfa is not None:
+        role.require_mfa = body.requireMfa
     record(
         db,
         "ROLE_UPDATED",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy import select
@@ -65,6 +66,12 @@ def _normalise_known(key: str, text: str) -> str:
                 details={"loginAttemptLimit": "expected integer 1-1000"},
             )
         return str(int(text))
+    if key in BOOLEAN_KEYS:
+        if text.lower() not in ("true", "false"):
+            raise ValidationFailed(f"{key} must be true or false", details={key: "expected boolean"})
+        return text.lower()
+    if key in TEXT_CHECKS:
+        return TEXT_CHECKS[key](text)
     if key == "storageQuotaMb":
         # Per-user library quota in MB; 0 means unlimited.
         if not WHOLE_NUMBER.match(text):
@@ -74,6 +81,27 @@ def _normalise_known(key: str, text: str) -> str:
             )
         return str(int(text))
     return text
+
+
+def _app_name(text: str) -> str:
+    text = text.strip()
+    if not 1 <= len(text) <= 60 or any(unicodedata.category(c) == "Cc" for c in text):
+        raise ValidationFailed("appName must be 1-60 characters, no control characters", details={"appName": "1-60"})
+    return text
+
+
+def _accent_color(text: str) -> str:
+    # Only #rrggbb: the value goes into the UI's style, so nothing but a colour may pass.
+    if not ACCENT_COLOR.match(text):
+        raise ValidationFailed("accentColor must be a #rrggbb colour", details={"accentColor": "expected #rrggbb"})
+    return text.lower()
+
+
+# Boolean keys read by the accounts code: requireMfa (every user enrols a second factor) and
+# oidcLinkByEmail (an SSO login with a verified email joins the local account with that email).
+BOOLEAN_KEYS = ("requireMfa", "oidcLinkByEmail")
+TEXT_CHECKS = {"appName": _app_name, "accentColor": _accent_color}
+ACCENT_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def validate(key: Any, value: Any) -> str:
@@ -156,3 +184,15 @@ def storage_quota_bytes(db: Session) -> int | None:
     """The per-user library quota (storageQuotaMb), or None when unlimited."""
     text = get_text(db, "storageQuotaMb") or ""
     return int(text) * 1024 * 1024 if WHOLE_NUMBER.match(text) and int(text) > 0 else None
+
+
+def _flag(db: Session, key: str) -> bool:
+    return (get_text(db, key) or "false").lower() == "true"
+
+
+def require_mfa_setting(db: Session) -> bool:
+    return _flag(db, "requireMfa")
+
+
+def oidc_link_by_email(db: Session) -> bool:
+    return _flag(db, "oidcLinkByEmail")

@@ -48,9 +48,9 @@ def ensure_first_admin(db: Session, settings: Settings) -> None:
         settings.default_password,
         "admin",
         DEFAULT_TEAM_ID,
-        must_change=True,
+        must_change=not settings.skip_must_change_password,
     )
-    log.warning("Created the first account %r; its password must be changed at first login", settings.default_username)
+    log.warning("Created the first account %r (password from DEFAULT_PASSWORD)", settings.default_username)
 
 
 def bootstrap(db: Session, settings: Settings) -> None:

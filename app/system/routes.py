@@ -105,9 +105,15 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
     }
 
 
-@router.get("/api/v1/config/auth", summary="Whether login is required")
+@router.get("/api/v1/config/auth", summary="Whether login is required, and how (password, single sign-on)")
 def config_auth() -> Any:
-    return {"authEnabled": get_settings().auth_enabled}
+    s = get_settings()
+    sso = s.auth_enabled and s.oidc_enabled
+    return {
+        "authEnabled": s.auth_enabled,
+        "passwordLoginEnabled": not (sso and s.oidc_disable_password_login),
+        "oidc": {"enabled": sso, "label": s.oidc_button_label if sso else ""},
+    }
 
 
 @router.get("/api/v1/config/analytics", summary="Analytics configuration; empty unless ANALYTICS_ENABLED")

@@ -8,6 +8,7 @@ so these routes are public like any static site, and nothing here may shadow /ap
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import mimetypes
 import os
@@ -19,6 +20,9 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
+
+from app.branding import service as branding
+from app.deps import SessionDep
 
 # Not in every system's mime.types; browsers read a manifest best under its registered type.
 mimetypes.add_type("application/manifest+json", ".webmanifest")
@@ -32,6 +36,7 @@ UI_PATHS = (
     "/",
     "/login",
     "/change-password",
+    "/setup-2fa",
     "/tools/{section}/{tool_id}",
     "/convert",
     "/pdf-organizer",
@@ -77,8 +82,12 @@ def _shell() -> str:
     return (WEB_DIR / "index.html").read_text(encoding="utf-8")
 
 
-def ui_page() -> HTMLResponse:
-    return HTMLResponse(_shell(), headers=HEADERS)
+def ui_page(db: SessionDep) -> HTMLResponse:
+    # The app name is written by the server, so the tab shows it before any script has run.
+    name = html.escape(branding.app_name(db))
+    page = _shell().replace("<title>Lutra</title>", f"<title>{name}</title>", 1)
+    page = page.replace('<a class="brand" href="/">Lutra</a>', f'<a class="brand" href="/">{name}</a>', 1)
+    return HTMLResponse(page, headers=HEADERS)
 
 
 for _path in UI_PATHS:

@@ -78,11 +78,13 @@ class Server:
             self.process.wait()
 
 
-def start_server(data_dir: Path, settings: dict[str, str] | None = None) -> Server:
-    """Starts the server on a free port (another port if that one was taken meanwhile), with extra settings."""
+def start_server(data_dir: Path, settings: dict[str, str] | None = None, **more: str) -> Server:
+    """Starts the server on a free port (another port if that one was taken meanwhile), with extra settings
+    (as a dict or as keywords)."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     env.update({"DATA_DIR": str(data_dir), "LOG_LEVEL": "warning", "CONCURRENT_JOBS": "2", "WORKER_IDLE_S": "60"})
     env.update(settings or {})
+    env.update(more)
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir.parent / f"{data_dir.name}-server.log"
     for _ in range(3):

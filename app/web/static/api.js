@@ -19,9 +19,11 @@ export function onAuthProblem(listener) {
 }
 
 function reportAuth(err, path) {
-  if (path.startsWith('/api/auth/login') || path.startsWith('/api/auth/change-password')) return;
+  // A wrong password or code is the form's error, not a lost session.
+  if (['/api/auth/login', '/api/auth/change-password', '/api/auth/mfa/'].some((p) => path.startsWith(p))) return;
   if (err.status === 401) authListeners.forEach((fn) => fn('login', err));
   else if (err.status === 403 && err.code === 'MUST_CHANGE_PASSWORD') authListeners.forEach((fn) => fn('password', err));
+  else if (err.status === 403 && err.code === 'MFA_ENROLMENT_REQUIRED') authListeners.forEach((fn) => fn('mfa', err));
 }
 
 function parseBody(text, status) {

@@ -9,18 +9,20 @@ import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
 import * as organizer from './pages/organizer.js';
+import { setupPage as mfaSetup } from './pages/mfa.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
 import { applyStoredTheme, ensurePreferences, forgetPreferences } from './prefs.js';
 import { releasePreviews } from './results.js';
-import { forgetCatalog, loadSession, state } from './state.js';
+import { forgetCatalog, loadBranding, loadSession, state } from './state.js';
 
 // The same paths as UI_PATHS in app/web/routes.py.
 const ROUTES = [
   { pattern: /^\/$/, page: home, nav: 'tools' },
   { pattern: /^\/login$/, page: login, anonymous: true },
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
+  { pattern: /^\/setup-2fa$/, page: mfaSetup, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
   { pattern: /^\/convert$/, page: convert, permission: 'tools:use', nav: 'convert' },
   { pattern: /^\/pdf-organizer$/, page: organizer, nav: 'tools' },
@@ -61,7 +63,7 @@ function drawNav(active) {
   topbar.classList.toggle('anonymous', !state.user);
   topbar.classList.remove('open');
   toggle.setAttribute('aria-expanded', 'false');
-  if (!state.user || state.user.mustChangePassword) {
+  if (!state.user || state.user.mustChangePassword || state.user.mfaEnrolmentRequired) {
     clear(nav, state.user ? logoutButton() : null);
     return;
   }
@@ -98,11 +100,13 @@ function logoutButton() {
     {
       type: 'button',
       onClick: async () => {
-        await api.post('/api/auth/logout').catch(() => null);
+        const answer = await api.post('/api/auth/logout').catch(() => null);
         state.user = null;
         forgetCatalog();
         forgetPreferences();
-        navigate('/login', { replace: true });
+        // A single sign-on session also ends at the provider (its end_session_endpoint).
+        if (answer?.redirectUrl && /^https?:\/\//.test(answer.redirectUrl)) window.location.assign(answer.redirectUrl);
+        else navigate('/login', { replace: true });
       },
     },
     'Log out',
@@ -117,7 +121,7 @@ async function render() {
   const found = match(pathname);
   if (!found) {
     drawNav(null);
-    document.title = 'Not found · Lutra';
+    document.title = `Not found · ${state.appName}`;
     clear(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '/' }, 'Back to the tools')));
     return;
   }
@@ -131,6 +135,10 @@ async function render() {
     navigate('/change-password', { replace: true });
     return;
   }
+  if (state.user?.mfaEnrolmentRequired && !route.temporary && !route.anonymous) {
+    navigate('/setup-2fa', { replace: true });
+    return;
+  }
   await ensurePreferences(state.user);
   drawNav(route.nav);
   if (route.permission && !state.can(route.permission)) {
@@ -141,10 +149,10 @@ async function render() {
     params,
     query: new URLSearchParams(search),
     navigate,
-    setTitle: (title) => (document.title = `${title} · Lutra`),
+    setTitle: (title) => (document.title = `${title} · ${state.appName}`),
     onLeave: (fn) => leaving.push(fn),
   };
-  ctx.setTitle('Lutra');
+  document.title = state.appName;
   // Each page draws into its own element: a page still loading when the user moves on draws into a
   // detached one, never over the next page.
   const view = h('div.view');
@@ -182,15 +190,18 @@ onAuthProblem((kind) => {
   } else if (kind === 'password' && location.pathname !== '/change-password') {
     if (state.user) state.user.mustChangePassword = true;
     navigate('/change-password', { replace: true });
+  } else if (kind === 'mfa' && location.pathname !== '/setup-2fa') {
+    if (state.user) state.user.mfaEnrolmentRequired = true;
+    navigate('/setup-2fa', { replace: true });
   }
 });
 
 async function start() {
   applyStoredTheme();
   try {
-    await loadSession();
+    await Promise.all([loadSession(), loadBranding()]);
   } catch (err) {
-    clear(main, h('h1', {}, 'Lutra is not answering'), errorMessage(err));
+    clear(main, h('h1', {}, `${state.appName} is not answering`), errorMessage(err));
     return;
   }
   await render();

@@ -13,6 +13,10 @@ export const SECTIONS = [
 
 export const state = {
   authEnabled: true,
+  // From /api/v1/config/auth: { enabled, label } of single sign-on, and whether passwords may log in.
+  oidc: { enabled: false, label: '' },
+  passwordLogin: true,
+  appName: document.title || 'Lutra',
   user: null,
   tools: null,
   toolById: new Map(),
@@ -24,8 +28,12 @@ export const state = {
 export async function loadSession() {
   const config = await api.get('/api/v1/config/auth').catch(() => ({ authEnabled: true }));
   state.authEnabled = config.authEnabled !== false;
+  state.oidc = config.oidc || { enabled: false, label: '' };
+  state.passwordLogin = config.passwordLoginEnabled !== false;
   try {
-    state.user = (await api.get('/api/auth/session')).user;
+    const session = await api.get('/api/auth/session');
+    state.user = session.user;
+    state.user.mfaEnrolmentRequired = Boolean(session.mfaEnrolmentRequired);
     // Without login (AUTH_ENABLED=false) nobody is asked for a password, a temporary one included.
     if (!state.authEnabled) state.user.mustChangePassword = false;
   } catch (err) {
@@ -33,6 +41,28 @@ export async function loadSession() {
     state.user = null;
   }
   return state.user;
+}
+
+/** The app name, accent colour and logo (public /api/v1/branding), applied to the page. */
+export async function loadBranding() {
+  const brand = await api.get('/api/v1/branding').catch(() => null);
+  if (!brand) return;
+  state.appName = brand.appName;
+  // Through the CSSOM: allowed by the CSP (style-src 'self'), unlike an inline style attribute.
+  // Only a colour an administrator chose; otherwise the theme's light and dark accents stay.
+  if (/^#[0-9a-f]{6}$/i.test(brand.accentColor || '')) document.documentElement.style.setProperty('--accent', brand.accentColor);
+  const link = document.querySelector('.topbar .brand');
+  if (link) {
+    link.replaceChildren();
+    if (brand.logoUrl) {
+      const img = document.createElement('img');
+      img.className = 'brand-logo';
+      img.alt = '';
+      img.src = brand.logoUrl.startsWith('/') ? brand.logoUrl : '';
+      link.append(img);
+    }
+    link.append(brand.appName);
+  }
 }
 
 export async function loadCatalog({ force = false } = {}) {

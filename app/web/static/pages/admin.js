@@ -72,7 +72,14 @@ export async function usersTab(panel) {
       table(
         ['User', 'Role', 'Team', 'Created', ''],
         users.map((user) => [
-          h('span.username', {}, user.username, user.mustChangePassword ? h('span.badge', { title: 'Has a temporary password' }, 'must change password') : null),
+          h(
+            'span.username',
+            {},
+            user.username,
+            user.mustChangePassword ? h('span.badge', { title: 'Has a temporary password' }, 'must change password') : null,
+            user.mfaEnabled ? h('span.badge', { title: 'Signs in with a second factor' }, '2FA') : null,
+            user.authProvider === 'oidc' ? h('span.badge', { title: 'Created by single sign-on' }, 'SSO') : null,
+          ),
           roles
             ? h('select', { 'aria-label': `Role of ${user.username}`, onChange: (e) => update(user, { role: e.target.value }) }, options(roles, user.role))
             : user.role,
@@ -103,6 +110,23 @@ export async function usersTab(panel) {
               },
               'Reset password',
             ),
+            user.mfaEnabled
+              ? h(
+                  'button.secondary.small',
+                  {
+                    type: 'button',
+                    onClick: async () => {
+                      const sure = await confirmDialog(`Turn off two-factor login for ${user.username}? Their sessions end; they can set it up again.`, { confirmLabel: 'Reset 2FA' });
+                      if (!sure) return;
+                      if (await attempt(message, () => api.post(`/api/auth/users/${encodeURIComponent(user.id)}/mfa/reset`))) {
+                        clear(message, h('p.ok', { role: 'status' }, `Two-factor login of ${user.username} is off.`));
+                        await draw();
+                      }
+                    },
+                  },
+                  'Reset 2FA',
+                )
+              : null,
             user.id === state.user.id
               ? null
               : h(

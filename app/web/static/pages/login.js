@@ -4,6 +4,16 @@ import { api } from '../api.js';
 import { append, field, h, onSubmit } from '../dom.js';
 import { FormError } from '../form.js';
 import { forgetCatalog, loadSession, state } from '../state.js';
+import { secondStep } from './mfa.js';
+
+// Why a single sign-on came back to the login page (the callback's ?ssoError=CODE).
+const SSO_ERRORS = {
+  OIDC_STATE_INVALID: 'The sign-in took too long or was started elsewhere. Try again.',
+  OIDC_INVALID_ID_TOKEN: 'The answer of the identity provider could not be verified.',
+  OIDC_USER_NOT_FOUND: 'No account here belongs to that sign-in. Ask an administrator.',
+  USER_LIMIT_REACHED: 'No more accounts can be created here (user limit reached).',
+  OIDC_DENIED: 'The identity provider refused the sign-in.',
+};
 
 function safeNext(query) {
   const next = query.get('next') || '/';
@@ -11,9 +21,10 @@ function safeNext(query) {
   return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/api') ? next : '/';
 }
 
-/** Where to go after signing in: the password page first when a new password is due (keeping ?next). */
+/** Where to go after signing in: the password page first when a new password is due (keeping ?next),
+ * then the two-factor set-up when one is required. */
 function afterLogin(user, query) {
-  if (!user?.mustChangePassword) return safeNext(query);
+  if (!user?.mustChangePassword) return user?.mfaEnrolmentRequired ? '/setup-2fa' : safeNext(query);
   const next = safeNext(query);
   return next === '/' ? '/change-password' : `/change-password?next=${encodeURIComponent(next)}`;
 }
@@ -32,28 +43,45 @@ export async function render(main, ctx) {
   const username = h('input', { name: 'username', autocomplete: 'username', required: true, autocapitalize: 'none' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const message = h('div.error-slot');
+  const ssoError = ctx.query.get('ssoError');
+  if (ssoError) append(message, h('p.error', { role: 'alert' }, SSO_ERRORS[ssoError] || 'Single sign-on failed.'));
+  // A plain link, not a script call: the browser itself goes to the provider and back.
+  const sso = state.oidc.enabled ? h('a.button.sso', { href: '/api/auth/oidc/login' }, state.oidc.label || 'Sign in with SSO') : null;
+  const passwordFields = state.passwordLogin
+    ? [field('Username', username), field('Password', password)]
+    : [h('p', {}, 'Sign in through your organisation\'s identity provider.')];
   const form = h(
     'form.card.narrow',
     { novalidate: true, 'aria-label': 'Log in' },
-    h('h1', {}, 'Log in to Lutra'),
-    field('Username', username),
-    field('Password', password),
+    h('h1', {}, `Log in to ${state.appName}`),
+    passwordFields,
     message,
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Log in')),
+    h('div.actions', {}, state.passwordLogin ? h('button.primary', { type: 'submit' }, 'Log in') : null, sso),
   );
+  const finish = async () => {
+    forgetCatalog();
+    const user = await loadSession();
+    ctx.navigate(afterLogin(user, ctx.query), { replace: true });
+  };
   onSubmit(form, message, async () => {
+    let answer;
     try {
-      await api.post('/api/auth/login', { username: username.value, password: password.value });
+      answer = await api.post('/api/auth/login', { username: username.value, password: password.value });
     } catch (err) {
       password.select();
       throw err;
     }
-    forgetCatalog();
-    const user = await loadSession();
-    ctx.navigate(afterLogin(user, ctx.query), { replace: true });
+    if (answer.mfaRequired) {
+      // The password was right; the session comes with the second factor.
+      const step = secondStep(answer.mfaToken, finish);
+      form.replaceWith(step);
+      step.querySelector('input').focus();
+      return;
+    }
+    await finish();
   });
   append(main, form);
-  username.focus();
+  if (state.passwordLogin) username.focus();
 }
 
 export const changePassword = {

@@ -11,6 +11,8 @@ import * as admin from './admin.js';
 import { featuresTab } from './features.js';
 import { passwordForm } from './login.js';
 import { webhooksTab } from './webhooks.js';
+import { profileCard as mfaCard } from './mfa.js';
+import { brandingTab } from './branding.js';
 import { prefs, setTheme } from '../prefs.js';
 import { loadSession, state } from '../state.js';
 
@@ -23,6 +25,7 @@ const TABS = [
   { id: 'roles', label: 'Roles', permission: 'audit:read', render: admin.rolesTab },
   { id: 'audit', label: 'Audit log', permission: 'audit:read', render: admin.auditTab },
   { id: 'tools', label: 'Tools', permission: 'settings:write', render: admin.toolsTab },
+  { id: 'branding', label: 'Branding', permission: 'settings:write', render: brandingTab },
   { id: 'ai', label: 'AI features', permission: 'features:manage', render: featuresTab },
   { id: 'system', label: 'System', permission: 'system:health', render: admin.systemTab },
 ];
@@ -88,7 +91,8 @@ async function profileTab(panel) {
     ),
   );
   append(panel, appearanceCard());
-  if (state.authEnabled) {
+  if (state.authEnabled && state.user.loginMethod !== 'apikey') append(panel, mfaCard());
+  if (state.authEnabled && state.user.authProvider !== 'oidc') {
     const done = h('div.status-slot');
     append(panel,
       h(
