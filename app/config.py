@@ -38,6 +38,20 @@ class Settings(BaseSettings):
     file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
 
+    # Bounded admission (0 = derived from the host's cores and memory, see the properties below).
+    max_concurrent_uploads_per_user: int = Field(0, ge=0, description="Uploads one user may stream at once (429)")
+    max_concurrent_uploads: int = Field(0, ge=0, description="Uploads streaming at once, all users (503)")
+    max_queued_jobs_per_user: int = Field(0, ge=0, description="Unfinished jobs one user may have (429)")
+    max_queued_jobs: int = Field(0, ge=0, description="Unfinished jobs, all users (503)")
+    db_pool_size: int = Field(0, ge=0, description="Database connections kept open; 0 = derived from the limits")
+    min_free_disk_mb: int = Field(300, ge=0, description="Below this much free space uploads and jobs get 507")
+    trust_proxy: str = Field(
+        "", description="true, or a comma-separated list of proxy addresses whose X-Forwarded-For is believed"
+    )
+    login_ip_attempt_limit: int = Field(
+        100, ge=1, description="Failed logins per minute from one address (all accounts) before 429"
+    )
+
     analytics_enabled: bool = Field(False, description="Off by default: then nothing is ever sent anywhere")
     posthog_api_key: str = ""
     posthog_host: str = ""
@@ -88,8 +102,42 @@ class Settings(BaseSettings):
         return self.concurrent_jobs or (os.cpu_count() or 1)
 
     @property
+    def upload_limit_total(self) -> int:
+        # Each streaming upload costs a socket, a file handle and a little memory; memory bounds it.
+        return self.max_concurrent_uploads or max(16, min(256, 8 * _cores(), _memory_gb() * 8))
+
+    @property
+    def upload_limit_per_user(self) -> int:
+        return self.max_concurrent_uploads_per_user or max(4, self.upload_limit_total // 4)
+
+    @property
+    def queued_limit_total(self) -> int:
+        # Jobs wait for a worker slot: enough to keep every core busy for a while, not an unbounded backlog.
+        return self.max_queued_jobs or max(32, 16 * self.job_concurrency)
+
+    @property
+    def queued_limit_per_user(self) -> int:
+        return self.max_queued_jobs_per_user or max(8, self.queued_limit_total // 4)
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections: enough for every admitted upload plus the thread pool's sync routes."""
+        return self.db_pool_size or min(64, max(10, self.upload_limit_total // 4))
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_size_mb * 1024 * 1024
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _memory_gb() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3) or 1
+    except (ValueError, OSError, AttributeError):
+        return 4
 
 
 @lru_cache

@@ -54,6 +54,9 @@ def _resolve(request: Request, db: Session, settings: Settings) -> Principal:
         is_key = tokens.looks_like_api_key(raw)
         principal = authn.from_api_key(db, raw) if is_key else authn.from_session_token(db, raw)
     request.state.principal = principal
+    # Hand the connection back to the pool now: an upload route streams its body next, and a
+    # connection held through that is what drained the pool under load. Later queries take one anew.
+    db.commit()
     if settings.rate_limit_per_min > 0:
         _apply_rate_limit(request, principal, settings.rate_limit_per_min)
     return principal

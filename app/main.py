@@ -54,7 +54,7 @@ DESCRIPTION = """Lutra is a self-hosted media toolbox. Every endpoint needs a se
 def _prepare(settings: Settings) -> None:
     """Blocking start-up work: data folder, schema migrations, first-run data."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    init_engine(settings.sqlalchemy_url)
+    init_engine(settings.sqlalchemy_url, settings.pool_size)
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
+from app.admission.deps import UPLOAD_ADMISSION
 from app.auth.principal import Principal
 from app.config import Settings, get_settings
 from app.db import session_scope
@@ -56,7 +57,12 @@ async def _receive(request: Request, dest: Path, settings: Settings, max_files: 
     return form
 
 
-@router.post("/api/v1/upload", response_model=WorkspaceAnswer, summary="Upload files to a temporary job workspace")
+@router.post(
+    "/api/v1/upload",
+    response_model=WorkspaceAnswer,
+    summary="Upload files to a temporary job workspace",
+    dependencies=[UPLOAD_ADMISSION],
+)
 async def upload_to_workspace(request: Request, principal: ToolsUser) -> Any:
     """Files land in a job workspace: downloadable at /api/v1/download/{jobId}/{name}, deleted with old jobs."""
     jobs = job_service(request)
@@ -84,7 +90,13 @@ async def upload_to_workspace(request: Request, principal: ToolsUser) -> Any:
     return {"jobId": job_id, "files": files}
 
 
-@router.post("/api/v1/files/upload", status_code=201, response_model=FilesAnswer, summary="Upload files to the library")
+@router.post(
+    "/api/v1/files/upload",
+    status_code=201,
+    response_model=FilesAnswer,
+    summary="Upload files to the library",
+    dependencies=[UPLOAD_ADMISSION],
+)
 async def upload_files(request: Request, principal: FilesUser) -> Any:
     """Multipart `file` (or several `files`); each becomes version 1 of a new library file. 413 over the quota."""
     settings = get_settings()

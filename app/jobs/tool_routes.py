@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
+from app.admission.deps import JOB_ADMISSION
 from app.auth.principal import Principal
 from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
@@ -368,6 +369,7 @@ def add_tool_routes(app: FastAPI) -> None:
             description=_describe(tool),
             tags=[f"tools: {tool.section}"],
             openapi_extra=request_body,
+            dependencies=[JOB_ADMISSION],
         )
         for act in registry.actions_of(tool.id):
             app.add_api_route(
@@ -377,6 +379,7 @@ def add_tool_routes(app: FastAPI) -> None:
                 summary=f"{tool.title}: {act.summary}",
                 tags=[f"tools: {tool.section}"],
                 openapi_extra=request_body,
+                dependencies=[JOB_ADMISSION],
             )
         if tool.inputs.takes_files:
             app.add_api_route(
@@ -387,6 +390,7 @@ def add_tool_routes(app: FastAPI) -> None:
                 tags=[f"tools: {tool.section}"],
                 description="Send many `files`; answers a ZIP with X-Job-Id and X-File-Results headers.",
                 openapi_extra=request_body,
+                dependencies=[JOB_ADMISSION],
             )
 
     async def unknown_tool(section: str, tool_id: str, _: ToolUser) -> Any:

@@ -166,8 +166,8 @@ async def receive_form(
             if chunk:
                 parser.write(chunk)
         parser.finalize()
-    except (BadRequest, PayloadTooLarge):
-        raise
+    except (BadRequest, PayloadTooLarge, OSError):
+        raise  # OSError: the server's disk, not the client's body (a full disk answers 507, see app.http)
     except Exception as exc:
         raise BadRequest("Malformed multipart body", code="INVALID_MULTIPART") from exc
     finally:

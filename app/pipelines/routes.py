@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
+from app.admission.deps import JOB_ADMISSION
 from app.auth.principal import Principal
 from app.db import session_scope
 from app.deps import SessionDep, require
@@ -112,7 +113,11 @@ def _steps_json(steps: list[Step]) -> list[dict[str, Any]]:
     return [{"toolId": s.tool_id, "settings": s.settings} for s in steps]
 
 
-@router.post("/execute", summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)")
+@router.post(
+    "/execute",
+    summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)",
+    dependencies=[JOB_ADMISSION],
+)
 async def execute(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
     job_id = service.new_id()
@@ -139,7 +144,7 @@ async def execute(request: Request, principal: ToolUser) -> Any:
     return await run()
 
 
-@router.post("/batch", summary="Run a pipeline on many files; answers one ZIP")
+@router.post("/batch", summary="Run a pipeline on many files; answers one ZIP", dependencies=[JOB_ADMISSION])
 async def batch(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
     batch_id = service.new_id()
