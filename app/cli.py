@@ -25,7 +25,9 @@ def _serve(args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level,
         log_config=log_config,
-        proxy_headers=True,
+        # X-Forwarded-For is applied by the app itself from TRUST_PROXY (app.main), under any server;
+        # uvicorn's own default would believe it from 127.0.0.1 whatever the setting says.
+        proxy_headers=False,
     )
 
 

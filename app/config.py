@@ -102,6 +102,16 @@ class Settings(BaseSettings):
         return self.concurrent_jobs or (os.cpu_count() or 1)
 
     @property
+    def trusted_proxies(self) -> list[str]:
+        """Peers whose X-Forwarded-For names the client (TRUST_PROXY): [] = none, ["*"] = any."""
+        value = self.trust_proxy.strip()
+        if value.lower() in ("", "false", "0", "no", "off"):
+            return []
+        if value.lower() in ("true", "1", "yes", "on", "*"):
+            return ["*"]
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @property
     def upload_limit_total(self) -> int:
         # Each streaming upload costs a socket, a file handle and a little memory; memory bounds it.
         return self.max_concurrent_uploads or max(16, min(256, 8 * _cores(), _memory_gb() * 8))

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.api_keys.routes import router as api_keys_router
@@ -139,6 +140,10 @@ def create_app() -> FastAPI:
     # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StateHeadersMiddleware)
+    proxies = get_settings().trusted_proxies
+    if proxies:
+        # Outermost, so every part of the app (login throttle, audit log) sees the real client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for router in (
         system_router,
         auth_router,
