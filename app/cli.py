@@ -6,6 +6,10 @@ import argparse
 import copy
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -14,6 +18,7 @@ def _serve(args: argparse.Namespace) -> None:
     from app.config import get_settings
 
     settings = get_settings()
+    _preflight_or_exit(settings)
     # uvicorn's own logging set-up, plus Lutra's loggers (start-up facts such as the AI providers,
     # job failures) on the same stream and format.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -29,6 +34,48 @@ def _serve(args: argparse.Namespace) -> None:
         # uvicorn's own default would believe it from 127.0.0.1 whatever the setting says.
         proxy_headers=False,
     )
+
+
+def _preflight_or_exit(settings: Settings) -> None:
+    """A database that cannot be opened stops the start with one line, not a long traceback."""
+    from app.system.maintenance import describe_startup_error, preflight
+
+    try:
+        preflight(settings)
+    except Exception as exc:
+        sys.exit(describe_startup_error(exc, settings))
+
+
+def _check(_: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import check
+
+    findings = check(get_settings())
+    for ok, line in findings:
+        print(("ok      " if ok else "PROBLEM ") + line)
+    sys.exit(0 if all(ok for ok, _ in findings) else 1)
+
+
+def _backup(args: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import MaintenanceError, backup
+
+    try:
+        manifest = backup(get_settings(), Path(args.folder).resolve())
+    except (MaintenanceError, OSError) as exc:
+        sys.exit(f"lutra backup: {exc}")
+    print(f"Backup written to {manifest.parent}")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import MaintenanceError, restore
+
+    try:
+        restore(get_settings(), Path(args.folder).resolve())
+    except (MaintenanceError, OSError) as exc:
+        sys.exit(f"lutra restore: {exc}")
+    print(f"Restored from {args.folder}; start Lutra again")
 
 
 def _export_openapi(args: argparse.Namespace) -> None:
@@ -62,6 +109,13 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("output", nargs="?", default="openapi.yaml")
     export.set_defaults(func=_export_openapi)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser("check", help="check the database, library and disk; exit 1 on a problem").set_defaults(func=_check)
+    backup = sub.add_parser("backup", help="copy the database and file library into a new folder")
+    backup.add_argument("folder")
+    backup.set_defaults(func=_backup)
+    restore = sub.add_parser("restore", help="replace the database and library with a backup (server stopped)")
+    restore.add_argument("folder")
+    restore.set_defaults(func=_restore)
     args = parser.parse_args(argv)
     args.func(args)
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
+    max_resumable_sessions_per_user: int = Field(10, ge=1, description="Open resumable upload sessions per user")
+    max_resumable_bytes_per_user_gb: int = Field(
+        20, ge=1, description="Bytes one user's open resumable sessions may declare together"
+    )
 
     # Bounded admission (0 = derived from the host's cores and memory, see the properties below).
     max_concurrent_uploads_per_user: int = Field(0, ge=0, description="Uploads one user may stream at once (429)")

@@ -39,6 +39,8 @@ from app.pipelines.routes import router as pipelines_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
+from app.system.leftovers import remove_leftovers
+from app.system.maintenance import describe_startup_error
 from app.system.routes import router as system_router
 from app.teams.routes import router as teams_router
 from app.uploads import service as resumable
@@ -59,6 +61,7 @@ def _prepare(settings: Settings) -> None:
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)
+    remove_leftovers(settings)  # before the jobs it looks for are marked failed
     interrupted = fail_interrupted_jobs()
     if interrupted:
         log.warning("marked %d jobs interrupted by the last shutdown as failed", interrupted)
@@ -101,7 +104,13 @@ async def probe_ai(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    await run_in_threadpool(_prepare, settings)
+    try:
+        await run_in_threadpool(_prepare, settings)
+    except Exception as exc:
+        # One line that says what is wrong, where, and what to do; the chain would be 150 lines of ORM.
+        message = describe_startup_error(exc, settings)
+        log.error(message)
+        raise RuntimeError(message) from None
     runner = Runner(settings.job_concurrency, idle_timeout_s=settings.worker_idle_s)
     runner.start()
     jobs = JobService(settings, runner, EventBus())

@@ -183,7 +183,7 @@ def list_files(
     principal: FilesUser,
     search: Annotated[str | None, Query(max_length=200, description="Part of the file name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Any:
     """Your files (everyone's with files:all), newest first, each chain shown once at its latest version."""
     rows, total = service.list_latest(db, principal, search, limit, offset)

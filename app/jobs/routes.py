@@ -14,7 +14,7 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from app.deps import CurrentUser
 from app.engine.media.sniff import mime_for, sniff_file
-from app.errors import BadRequest, LutraError, NotFound
+from app.errors import BadRequest, Conflict, LutraError, NotFound
 from app.jobs.access import check_path_part, job_service, visible_job
 from app.jobs.events import TERMINAL, make_event
 from app.models import Job
@@ -107,7 +107,10 @@ def check_range(header: str | None, size: int) -> None:
 async def download(job_id: str, filename: str, request: Request, principal: CurrentUser) -> FileResponse:
     check_path_part(job_id)
     check_path_part(filename)
-    await visible_job(job_id, principal)
+    job = await visible_job(job_id, principal)
+    if job.status != "completed":
+        # A failed, cancelled or interrupted job may have left a partial file: never serve it.
+        raise Conflict(f"Job is {job.status}; its outputs are not available", code="JOB_NOT_COMPLETED")
     path = job_service(request).output_dir(job_id) / filename
     if not path.is_file():
         raise NotFound("File not found")
