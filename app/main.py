@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import __version__
+from app import __version__, openapi_doc
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
@@ -36,6 +36,7 @@ from app.jobs.tool_routes import router as tools_router
 from app.memes.routes import router as memes_router
 from app.migrate import upgrade
 from app.pipelines.routes import router as pipelines_router
+from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
@@ -166,6 +167,7 @@ def create_app() -> FastAPI:
         files_router,
         uploads_router,
         usage_router,
+        quotas_router,
         pipelines_router,
         features_router,
         memes_router,
@@ -173,6 +175,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     add_tool_routes(app)
+    openapi_doc.install(app)
     mount_docs_assets(app)
     mount_web(app)  # the browser UI: its pages and /static, after every /api route
     return app

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -148,14 +149,13 @@ def ordinary_user(base: str) -> str:
 
 async def _run(base: str, token: str, uploads: int, size: int) -> LoadReport:
     report = LoadReport(uploads)
-    bodies = [os.urandom(size) for _ in range(uploads)]
     sent: dict[str, str] = {}  # file id -> sha256 of what was sent
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=uploads + 4, max_keepalive_connections=uploads + 4)
     stop = threading.Event()
 
     async def upload(client: httpx.AsyncClient, index: int) -> None:
-        body = bodies[index]
+        body = random.Random(index).randbytes(size)  # made when sent: 1,000 x 5 MB never sit in memory at once
         try:
             r = await client.post(
                 "/api/v1/files/upload", files={"file": (f"f{index}.bin", body, "application/octet-stream")}

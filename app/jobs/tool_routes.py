@@ -370,6 +370,9 @@ def add_tool_routes(app: FastAPI) -> None:
             tags=[f"tools: {tool.section}"],
             openapi_extra=request_body,
             dependencies=[JOB_ADMISSION],
+            responses={202: {"description": "Accepted: {jobId, async: true}; follow its progress"}}
+            if tool.long
+            else None,
         )
         for act in registry.actions_of(tool.id):
             app.add_api_route(

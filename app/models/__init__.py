@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadSession
 from app.models.identity import ApiKey, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
+from app.models.quotas import StorageQuota
 from app.models.system import AuditEntry, Setting
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Pipeline",
     "Role",
     "Setting",
+    "StorageQuota",
     "Team",
     "UploadPart",
     "UploadSession",
