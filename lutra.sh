@@ -68,6 +68,20 @@ install_python_packages() {
   fi
 }
 
+# Test-only tools from the npm registry (axe-core for the browser tests' accessibility checks), in
+# .test-tools/, never needed to run Lutra. npm comes from the system, or Debian's package when absent.
+AXE_CORE_VERSION=4.10.3
+install_test_tools() {
+  [ -f .test-tools/node_modules/axe-core/package.json ] \
+    && grep -q "\"version\": \"$AXE_CORE_VERSION\"" .test-tools/node_modules/axe-core/package.json && return
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "lutra: installing nodejs and npm for the test tools"
+    need_root apt-get update -q
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  npm install --prefix .test-tools --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_CORE_VERSION"
+}
+
 setup() {
   install_system_packages
   install_python_packages "$(python_extras "${1:-}")"
@@ -81,12 +95,14 @@ case "${1:-}" in
     ;;
   test)
     setup test
+    install_test_tools
     shift
     .venv/bin/ruff check .
     exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
     ;;
   setup)
     setup test
+    install_test_tools
     ;;
   *)
     echo "usage: $0 serve | test [pytest args] | setup" >&2

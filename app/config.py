@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     file_max_age_hours: int = Field(72, ge=1, description="Job workspaces older than this are deleted")
+    watch_root: Path | None = Field(
+        None, description="Folder that bounds every automation's source and output paths; empty = DATA_DIR/watch"
+    )
+    automation_scan_interval_s: int = Field(
+        30, ge=1, description="Watch folders are also scanned this often (network shares send no file events)"
+    )
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
     max_resumable_sessions_per_user: int = Field(10, ge=1, description="Open resumable upload sessions per user")
     max_resumable_bytes_per_user_gb: int = Field(
@@ -96,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def models_path(self) -> Path:
         return (self.models_dir or self.data_dir / "models").expanduser().resolve()
+
+    @property
+    def watch_root_path(self) -> Path:
+        return (self.watch_root or self.data_dir / "watch").expanduser().resolve()
 
     @property
     def storage_mode(self) -> str:

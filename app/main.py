@@ -17,6 +17,8 @@ from app import __version__, openapi_doc
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth.routes import router as auth_router
+from app.automations.routes import router as automations_router
+from app.automations.watcher import AutomationManager
 from app.config import Settings, get_settings
 from app.db import dispose_engine, init_engine, session_scope
 from app.docs import mount_docs_assets
@@ -36,6 +38,7 @@ from app.jobs.tool_routes import router as tools_router
 from app.memes.routes import router as memes_router
 from app.migrate import upgrade
 from app.pipelines.routes import router as pipelines_router
+from app.preferences.routes import router as preferences_router
 from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
@@ -117,12 +120,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     jobs = JobService(settings, runner, EventBus())
     app.state.runner = runner
     app.state.jobs = jobs
+    automations = app.state.automations = AutomationManager(jobs)
     loop = asyncio.get_running_loop()
     cleanups = [
         loop.create_task(jobs.cleanup_forever()),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(probe_ai(app)),
+        loop.create_task(automations.run_forever()),
     ]
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
@@ -131,6 +136,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in cleanups:
             task.cancel()
         await asyncio.gather(*cleanups, return_exceptions=True)
+        await automations.close()
         await runner.close()
         dispose_engine()
 
@@ -169,6 +175,8 @@ def create_app() -> FastAPI:
         usage_router,
         quotas_router,
         pipelines_router,
+        automations_router,
+        preferences_router,
         features_router,
         memes_router,
         docs_router,

@@ -1,4 +1,5 @@
-"""/api/v1/roles through the HTTP API: the 17 permissions, built-ins, custom roles and their effect."""
+"""/api/v1/roles through the HTTP API: the 18 permissions (the seed's 17 and automations:manage), built-ins,
+custom roles and their effect."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ ALL_PERMISSIONS = {
     "compliance:manage",
     "webhooks:manage",
     "security:manage",
+    "automations:manage",
 }
 USER_PERMISSIONS = {"tools:use", "files:own", "apikeys:own", "pipelines:own", "settings:read"}
 
@@ -56,10 +58,10 @@ def session_permissions(client: TestClient, token: str) -> set[str]:
     return set(r.json()["user"]["permissions"])
 
 
-def test_seventeen_permissions_and_builtin_roles(admin: TestClient) -> None:
+def test_eighteen_permissions_and_builtin_roles(admin: TestClient) -> None:
     listed = roles(admin)
     assert set(listed) == {"admin", "editor", "user"}
-    assert len(ALL_PERMISSIONS) == 17
+    assert len(ALL_PERMISSIONS) == 18
     assert set(listed["admin"]["permissions"]) == ALL_PERMISSIONS
     assert set(listed["user"]["permissions"]) == USER_PERMISSIONS
     assert set(listed["editor"]["permissions"]) == USER_PERMISSIONS | {"files:all", "pipelines:all"}
@@ -72,7 +74,7 @@ def test_seventeen_permissions_and_builtin_roles(admin: TestClient) -> None:
     assert listed["admin"]["userCount"] == 1
     assert listed["editor"]["userCount"] == 0
     assert listed["user"]["userCount"] == 0
-    # The admin's session carries exactly the 17.
+    # The admin's session carries exactly the 18.
     r = admin.get("/api/auth/session")
     assert set(r.json()["user"]["permissions"]) == ALL_PERMISSIONS
 

@@ -38,6 +38,9 @@ PUBLIC: set[tuple[str, str]] = {
     ("GET", "/change-password"),
     ("GET", "/tools/{section}/{tool_id}"),
     ("GET", "/pipelines"),
+    ("GET", "/automations"),
+    # The service worker script: the app shell's file list, no data (app/web/sw.js).
+    ("GET", "/sw.js"),
     ("GET", "/files"),
     ("GET", "/files/{file_id}"),
     ("GET", "/settings"),

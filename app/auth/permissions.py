@@ -1,4 +1,4 @@
-"""The 17 permissions and the three built-in roles."""
+"""The 18 permissions and the three built-in roles."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ PERMISSIONS: tuple[str, ...] = (
     "compliance:manage",
     "webhooks:manage",
     "security:manage",
+    "automations:manage",
 )
 
 _USER = ["tools:use", "files:own", "apikeys:own", "pipelines:own", "settings:read"]

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.engine.media.sniff import expand_kinds
+
 SECTIONS = ("image", "video", "audio", "pdf", "files")
 Section = Literal["image", "video", "audio", "pdf", "files"]
 
@@ -205,6 +207,8 @@ class Tool:
             "feature": self.feature,
             "inputs": {
                 "kinds": list(self.inputs.kinds),
+                # The same, groups expanded to the detected kinds (library files carry theirs as `kind`).
+                "accepts": expand_kinds(self.inputs.kinds),
                 "minFiles": self.inputs.min_files,
                 "maxFiles": self.inputs.max_files,
                 "extra": [

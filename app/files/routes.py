@@ -184,9 +184,14 @@ def list_files(
     search: Annotated[str | None, Query(max_length=200, description="Part of the file name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    kinds: Annotated[
+        str | None,
+        Query(max_length=1000, description="Only these detected kinds, comma-separated (a tool's `accepts`)"),
+    ] = None,
 ) -> Any:
     """Your files (everyone's with files:all), newest first, each chain shown once at its latest version."""
-    rows, total = service.list_latest(db, principal, search, limit, offset)
+    wanted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else None
+    rows, total = service.list_latest(db, principal, search, limit, offset, wanted)
     return {"files": [service.file_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
 
 

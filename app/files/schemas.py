@@ -9,6 +9,7 @@ class FileOut(BaseModel):
     id: str
     originalName: str
     mimeType: str
+    kind: str | None = Field(None, description="The content type Lutra detected (png, pdf, mp4 ...)")
     size: int
     width: int | None = None
     height: int | None = None

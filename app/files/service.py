@@ -159,6 +159,10 @@ def add_file(
     info = describe(source, declared_type)
     file_id = str(uuid.uuid4())
     display = (original_name or "file")[:255]
+    if parent is not None:
+        # A version keeps its file's name ("photo.jpg" stays "photo", not "photo_resized"); only the
+        # extension follows the new content (a conversion to WebP gives "photo.webp").
+        display = (Path(parent.original_name).stem + Path(display).suffix)[:255]
     key = f"{owner}/{file_id}/{sanitize_filename(display)}"
     if parent is not None:
         chain_id = parent.chain_id
@@ -195,6 +199,7 @@ def file_out(row: LibraryFile) -> dict[str, Any]:
         "id": row.id,
         "originalName": row.original_name,
         "mimeType": row.mime_type,
+        "kind": row.kind,
         "size": row.size,
         "width": row.width,
         "height": row.height,
@@ -221,9 +226,16 @@ def _latest_versions(principal: Principal) -> Select[tuple[LibraryFile]]:
 
 
 def list_latest(
-    db: Session, principal: Principal, search: str | None, limit: int, offset: int
+    db: Session,
+    principal: Principal,
+    search: str | None,
+    limit: int,
+    offset: int,
+    kinds: list[str] | None = None,
 ) -> tuple[list[LibraryFile], int]:
     query = _latest_versions(principal)
+    if kinds:
+        query = query.where(LibraryFile.kind.in_(kinds))
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(LibraryFile.original_name.ilike(f"%{escaped}%", escape="\\"))

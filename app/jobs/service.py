@@ -22,7 +22,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.engine.ai.bundles import FeatureNotInstalled
 from app.engine.media.probe import check_input
-from app.engine.media.sniff import KIND_GROUPS, accepts, sniff_file
+from app.engine.media.sniff import accepts, expand_kinds, sniff_file
 from app.engine.runner import Runner
 from app.engine.spec import InputRef, JobSpec, Outcome, Step
 from app.engine.tool import InputRejected, Tool, ToolSettings
@@ -102,8 +102,7 @@ class CheckedInputs:
 
 def accepted_list(kinds: tuple[str, ...]) -> str:
     """The formats a tool takes, groups expanded, for error messages ("jpeg, png, ...")."""
-    names = dict.fromkeys(k for group in kinds for k in KIND_GROUPS.get(group, (group,)))
-    return ", ".join(names) or "any file"
+    return ", ".join(expand_kinds(kinds)) or "any file"
 
 
 def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings) -> InputRef:

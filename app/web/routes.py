@@ -7,6 +7,9 @@ so these routes are public like any static site, and nothing here may shadow /ap
 
 from __future__ import annotations
 
+import hashlib
+import json
+import mimetypes
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +19,9 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
+
+# Not in every system's mime.types; browsers read a manifest best under its registered type.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -28,6 +34,7 @@ UI_PATHS = (
     "/change-password",
     "/tools/{section}/{tool_id}",
     "/pipelines",
+    "/automations",
     "/files",
     "/files/{file_id}",
     "/settings",
@@ -74,6 +81,28 @@ def ui_page() -> HTMLResponse:
 
 for _path in UI_PATHS:
     router.add_api_route(_path, ui_page, methods=["GET"], name=f"ui:{_path}")
+
+# What the service worker keeps for offline start: the shell and the UI's own files, nothing else.
+SHELL_SUFFIXES = (".js", ".css", ".svg", ".png", ".webmanifest")
+
+
+@lru_cache
+def _service_worker() -> str:
+    """sw.js with its version (a hash of every UI file) and asset list filled in."""
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file() and p.suffix in SHELL_SUFFIXES)
+    digest = hashlib.sha256(_shell().encode())
+    for path in files:
+        digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    assets = ["/"] + [f"{STATIC_PREFIX}/{p.relative_to(STATIC_DIR).as_posix()}" for p in files]
+    template = (WEB_DIR / "sw.js").read_text(encoding="utf-8")
+    return template.replace("__VERSION__", digest.hexdigest()[:16]).replace("__ASSETS__", json.dumps(assets))
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """Served from the root so that its scope is the whole UI."""
+    return Response(_service_worker(), media_type="text/javascript", headers=HEADERS)
 
 
 class StaticAssets(StaticFiles):

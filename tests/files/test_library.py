@@ -15,7 +15,20 @@ from tests.assertions import assert_error
 from tests.engine.helpers import jpeg, png
 from tests.files.helpers import upload, user_client
 
-FIELDS = {"id", "originalName", "mimeType", "size", "width", "height", "version", "parentId", "toolChain", "createdAt"}
+# The seed's fields, plus `kind` (the detected content type, which the UI's pickers filter on).
+FIELDS = {
+    "id",
+    "originalName",
+    "mimeType",
+    "kind",
+    "size",
+    "width",
+    "height",
+    "version",
+    "parentId",
+    "toolChain",
+    "createdAt",
+}
 
 
 def test_upload_list_show_download(tools_client: TestClient) -> None:
@@ -75,6 +88,8 @@ def test_version_chain_of_three(tools_client: TestClient, app_env: Path) -> None
     v3 = detail["file"]
     assert (v3["version"], v3["parentId"], v3["toolChain"]) == (3, v2["id"], ["test-copy", "test-copy"])
     assert [(v["version"], v["toolId"]) for v in detail["versions"]] == [(1, None), (2, "test-copy"), (3, "test-copy")]
+    # Every version keeps the file's name (not the tool's output name).
+    assert [v["originalName"] for v in detail["versions"]] == ["photo.png"] * 3
     assert c.get(f"/api/v1/files/{saved}/download").content == c.get(f"/api/v1/files/{v1['id']}/download").content
 
     listing = c.get("/api/v1/files").json()
@@ -196,3 +211,14 @@ def test_workspace_upload_and_preview(tools_client: TestClient) -> None:
     assert_error(c.post("/api/v1/preview", files={"file": ("x.png", b"not an image", "image/png")}), 415)
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
     assert_error(c.post("/api/v1/preview", files={"file": ("x.svg", svg, "image/svg+xml")}), 415)
+
+
+def test_a_version_in_another_format_keeps_the_name_with_the_new_extension(tools_client: TestClient) -> None:
+    c = tools_client
+    v1 = upload(c, png(16, 16), "Holiday photo.png")
+    r = c.post(
+        "/api/v1/tools/image/convert", files={"settings": (None, json.dumps({"fileId": v1["id"], "format": "webp"}))}
+    )
+    assert r.status_code == 200, r.text
+    v2 = c.get(f"/api/v1/files/{r.json()['savedFileId']}").json()["file"]
+    assert (v2["version"], v2["originalName"], v2["kind"]) == (2, "Holiday photo.webp", "webp")

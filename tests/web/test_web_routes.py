@@ -3,6 +3,7 @@ static assets (present, shipped in the package, their imports resolvable), and t
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -38,7 +39,13 @@ def test_every_ui_path_answers_the_shell_under_a_strict_csp(client: TestClient) 
 
 
 def test_static_assets_are_served_with_their_types_and_the_csp(client: TestClient) -> None:
-    types = {".js": "text/javascript", ".css": "text/css"}
+    types = {
+        ".js": "text/javascript",
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".webmanifest": "application/manifest+json",
+    }
     assert {p.suffix for p in ASSETS} <= set(types)
     for path in ASSETS:
         r = client.get("/static/" + path.relative_to(STATIC_DIR).as_posix())
@@ -48,6 +55,23 @@ def test_static_assets_are_served_with_their_types_and_the_csp(client: TestClien
         assert r.content == path.read_bytes()
     assert client.get("/static/../routes.py").status_code == 404
     assert client.get("/static/nope.js").status_code == 404
+
+
+def test_the_service_worker_caches_only_the_app_shell(client: TestClient) -> None:
+    r = client.get("/sw.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["cache-control"] == "no-cache"  # an upgrade is seen at the next page load
+    version = re.search(r"const VERSION = '([0-9a-f]{16})';", r.text)
+    assert version, "the version placeholder was not filled in"
+    assets = json.loads(re.search(r"const ASSETS = (\[.*?\]);", r.text).group(1))
+    assert assets[0] == "/" and "/static/app.js" in assets and "/static/manifest.webmanifest" in assets
+    assert all(a == "/" or a.startswith("/static/") for a in assets)  # never the API or user files
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    manifest = client.get("/static/manifest.webmanifest").json()
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert icon["src"] in assets
 
 
 def test_every_module_import_resolves_to_a_file() -> None:

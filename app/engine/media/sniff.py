@@ -268,6 +268,11 @@ KIND_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def expand_kinds(kinds: tuple[str, ...]) -> list[str]:
+    """A tool's accepted kinds with the groups spelled out ("image" -> jpeg, png, ...), in order."""
+    return list(dict.fromkeys(k for group in kinds for k in KIND_GROUPS.get(group, (group,))))
+
+
 def accepts(kinds: tuple[str, ...], kind: str) -> bool:
     """Whether a detected kind satisfies a tool's accepted kinds (formats or group names)."""
     if not kinds:

@@ -73,6 +73,7 @@ export const api = {
   get: (path, query) => request('GET', path, { query }),
   post: (path, json) => request('POST', path, { json }),
   put: (path, json) => request('PUT', path, { json }),
+  patch: (path, json) => request('PATCH', path, { json }),
   del: (path, json) => request('DELETE', path, { json }),
 };
 

@@ -3,12 +3,14 @@
 
 import { api, onAuthProblem } from './api.js';
 import { clear, errorMessage, h } from './dom.js';
+import * as automations from './pages/automations.js';
 import * as files from './pages/files.js';
 import * as home from './pages/home.js';
 import * as login from './pages/login.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
+import { applyStoredTheme, ensurePreferences, forgetPreferences } from './prefs.js';
 import { releasePreviews } from './results.js';
 import { forgetCatalog, loadSession, state } from './state.js';
 
@@ -19,6 +21,7 @@ const ROUTES = [
   { pattern: /^\/change-password$/, page: login.changePassword, temporary: true },
   { pattern: /^\/tools\/([^/]+)\/([^/]+)$/, page: tool, keys: ['section', 'toolId'], nav: 'tools' },
   { pattern: /^\/pipelines$/, page: pipelines, permission: 'pipelines:own', nav: 'pipelines' },
+  { pattern: /^\/automations$/, page: automations, permission: 'automations:manage', nav: 'automations' },
   { pattern: /^\/files$/, page: files, permission: 'files:own', nav: 'files' },
   { pattern: /^\/files\/([^/]+)$/, page: files.detail, keys: ['fileId'], permission: 'files:own', nav: 'files' },
   { pattern: /^\/settings(?:\/([^/]+))?$/, page: settings, keys: ['tab'], nav: 'settings' },
@@ -62,6 +65,7 @@ function drawNav(active) {
     ['tools', '/', 'Tools', true],
     ['pipelines', '/pipelines', 'Pipelines', state.can('pipelines:own')],
     ['files', '/files', 'Files', state.can('files:own')],
+    ['automations', '/automations', 'Automations', state.can('automations:manage')],
     ['settings', '/settings', 'Settings', true],
   ];
   clear(
@@ -92,6 +96,7 @@ function logoutButton() {
         await api.post('/api/auth/logout').catch(() => null);
         state.user = null;
         forgetCatalog();
+        forgetPreferences();
         navigate('/login', { replace: true });
       },
     },
@@ -121,6 +126,7 @@ async function render() {
     navigate('/change-password', { replace: true });
     return;
   }
+  await ensurePreferences(state.user);
   drawNav(route.nav);
   if (route.permission && !state.can(route.permission)) {
     clear(main, h('h1', {}, 'Not allowed'), errorMessage(`Your role does not include ${route.permission}.`));
@@ -175,6 +181,7 @@ onAuthProblem((kind) => {
 });
 
 async function start() {
+  applyStoredTheme();
   try {
     await loadSession();
   } catch (err) {
@@ -183,5 +190,8 @@ async function start() {
   }
   await render();
 }
+
+// Installable, with the app shell cached; the worker never caches the API or user files (sw.js).
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => null);
 
 start();

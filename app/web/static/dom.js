@@ -60,6 +60,27 @@ export function formatBytes(bytes) {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** 75 -> "1 min 15 s", 4000 -> "1 h 6 min", 90061 -> "1 d 1 h" (uptimes, media durations). */
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return '–';
+  let rest = Math.max(0, Math.round(Number(seconds)));
+  const units = [
+    ['d', 86400],
+    ['h', 3600],
+    ['min', 60],
+    ['s', 1],
+  ];
+  const parts = [];
+  for (const [name, size] of units) {
+    if (rest >= size || (name === 's' && !parts.length)) {
+      parts.push(`${Math.floor(rest / size)} ${name}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(' ');
+}
+
 export function formatDate(iso) {
   if (!iso) return '–';
   const date = new Date(iso);

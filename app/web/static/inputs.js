@@ -5,8 +5,12 @@ import { api } from './api.js';
 import { clear, debounce, errorMessage, formatBytes, formatDate, h, showError } from './dom.js';
 
 /** A drop zone that collects files (dropped, or picked through the hidden input). */
-export function dropZone({ multiple = true, label = 'Drop files here', hint = '', name = 'file', onChange } = {}) {
+export function dropZone({ multiple = true, label = 'Drop files here', hint = '', name = 'file', onChange, reorder = false } = {}) {
   let files = [];
+  // After a file was refused, the next pick replaces the selection instead of joining it (a wrong
+  // file followed by the right one must not silently become a two-file batch).
+  let replaceNext = false;
+  let dragged = null;
   const input = h('input.visually-hidden', { type: 'file', multiple, name, 'aria-label': label });
   const list = h('ul.file-list');
   const errorSlot = h('div.error-slot');
@@ -22,15 +26,34 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
   function render() {
     clear(
       list,
-      files.map((file, index) =>
-        h(
+      files.map((file, index) => {
+        const last = index === files.length - 1;
+        const item = h(
           'li',
-          {},
+          { draggable: reorder ? 'true' : null, dataset: { index: String(index) } },
+          reorder ? h('span.order', { 'aria-hidden': 'true' }, `${index + 1}.`) : null,
           h('span.file-name', {}, file.name),
           h('span.muted', {}, ` ${formatBytes(file.size)}`),
+          reorder
+            ? [
+                h('button.icon', { type: 'button', 'aria-label': `Move ${file.name} up`, disabled: index === 0, onClick: () => move(index, index - 1) }, '↑'),
+                h('button.icon', { type: 'button', 'aria-label': `Move ${file.name} down`, disabled: last, onClick: () => move(index, index + 1) }, '↓'),
+              ]
+            : null,
           h('button.icon', { type: 'button', 'aria-label': `Remove ${file.name}`, onClick: () => remove(index) }, '×'),
-        ),
-      ),
+        );
+        if (reorder) {
+          item.addEventListener('dragstart', () => (dragged = index));
+          item.addEventListener('dragover', (event) => event.preventDefault());
+          item.addEventListener('drop', (event) => {
+            event.preventDefault();
+            event.stopPropagation();
+            if (dragged !== null) move(dragged, index);
+            dragged = null;
+          });
+        }
+        return item;
+      }),
     );
     zone.classList.toggle('has-files', files.length > 0);
     onChange?.(files);
@@ -39,11 +62,13 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
   function add(picked) {
     const incoming = [...picked];
     if (!multiple) files = incoming.slice(0, 1);
+    else if (replaceNext) files = incoming;
     else {
       const key = (f) => `${f.name}/${f.size}/${f.lastModified}`;
       const seen = new Set(files.map(key));
       files = files.concat(incoming.filter((f) => !seen.has(key(f))));
     }
+    replaceNext = false;
     showError(errorSlot, null);
     render();
   }
@@ -51,6 +76,15 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
   function remove(index) {
     files = files.filter((_, i) => i !== index);
     render();
+  }
+
+  /** Moves a file to another place in the list (merge and collage take them in this order). */
+  function move(from, to) {
+    if (to < 0 || to >= files.length || from === to) return;
+    const [file] = files.splice(from, 1);
+    files.splice(to, 0, file);
+    render();
+    list.querySelector(`li[data-index="${to}"] .file-name`)?.scrollIntoView({ block: 'nearest' });
   }
 
   input.addEventListener('change', () => {
@@ -75,7 +109,10 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
       files = [];
       render();
     },
-    setError: (err) => showError(errorSlot, err),
+    setError: (err) => {
+      replaceNext = Boolean(err);
+      showError(errorSlot, err);
+    },
   };
 }
 
@@ -107,7 +144,7 @@ export function thumbnail(file, { size = 'small' } = {}) {
 }
 
 /** A button that opens a dialog listing library files; onPick(file) gets the chosen one. */
-export function libraryPicker({ onPick, label = 'Choose from library' }) {
+export function libraryPicker({ onPick, label = 'Choose from library', accepts = [] }) {
   const search = h('input', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search library' });
   const results = h('div.picker-results');
   const dialog = h(
@@ -121,7 +158,8 @@ export function libraryPicker({ onPick, label = 'Choose from library' }) {
   async function load() {
     clear(results, h('p.muted', {}, 'Loading…'));
     try {
-      const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: 50 });
+      // Only files the tool takes (by the kind Lutra detected), so a pick never ends in a 415.
+      const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: 50, kinds: accepts.join(',') });
       clear(
         results,
         data.files.length
@@ -148,7 +186,7 @@ export function libraryPicker({ onPick, label = 'Choose from library' }) {
                 ),
               ),
             )
-          : h('p.muted', {}, 'No files in the library match.'),
+          : h('p.muted', {}, accepts.length ? 'No library file of a type this tool takes matches.' : 'No files in the library match.'),
       );
     } catch (err) {
       clear(results, errorMessage(err));

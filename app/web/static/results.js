@@ -3,7 +3,7 @@
 // page image for PDFs, the start of text files), downloads and "save to library".
 
 import { api, followJob, upload } from './api.js';
-import { append, clear, errorMessage, facts, formatBytes, h, humanize, notice } from './dom.js';
+import { append, clear, errorMessage, facts, formatBytes, formatDuration, h, humanize, notice } from './dom.js';
 import { state } from './state.js';
 
 const IMAGE = /\.(jpe?g|png|webp|gif|avif|bmp|svg|ico)$/i;
@@ -259,21 +259,43 @@ function extraData(result) {
   return facts(rows.map(([key, value]) => [humanize(key), value !== null && typeof value === 'object' ? h('pre', {}, JSON.stringify(value, null, 2)) : String(value)]));
 }
 
-function sizes(result) {
+// File families: a size change in percent means something only within one (a smaller JPEG, a
+// lighter PDF), not from a recording to its transcript.
+const FAMILIES = {
+  image: ['jpg', 'jpeg', 'png', 'webp', 'avif', 'gif', 'tif', 'tiff', 'heic', 'heif', 'bmp', 'jxl', 'svg', 'ico'],
+  video: ['mp4', 'mov', 'webm', 'mkv', 'avi', 'm4v'],
+  audio: ['mp3', 'wav', 'ogg', 'opus', 'flac', 'm4a', 'aac'],
+  pdf: ['pdf'],
+};
+
+function family(name) {
+  const ext = (/\.([a-z0-9]+)$/i.exec(name || '') || [])[1]?.toLowerCase();
+  return Object.keys(FAMILIES).find((key) => FAMILIES[key].includes(ext)) || ext || null;
+}
+
+function sourceName(source) {
+  return source?.file?.name || source?.libraryFile?.originalName || null;
+}
+
+function sizes(result, source = null) {
   if (result.processedSize === undefined) return null;
   const before = result.originalSize;
   const parts = [before ? `${formatBytes(before)} → ${formatBytes(result.processedSize)}` : formatBytes(result.processedSize)];
-  if (before) {
+  const output = decodeURIComponent((result.downloadUrl || '').split('?')[0]);
+  const input = sourceName(source);
+  if (before && input && family(input) === family(output)) {
     const change = Math.round((100 * (result.processedSize - before)) / before);
     parts.push(`${change > 0 ? '+' : ''}${change}%`);
   }
   if (result.width && result.height) parts.push(`${result.width} × ${result.height} px`);
+  if (typeof result.words === 'number') parts.push(`${result.words} word${result.words === 1 ? '' : 's'}`);
+  if (typeof result.duration === 'number') parts.push(formatDuration(result.duration));
   return h('p.result-stats', {}, parts.join(' · '));
 }
 
 /** The result of one run. `source` ({file} or {libraryFile}) gives images their "before". */
 export function resultView(result, { source = null, canSave = state.can('files:own') } = {}) {
-  const view = h('section.result', { 'aria-label': 'Result' }, h('h2', {}, 'Result'), sizes(result));
+  const view = h('section.result', { 'aria-label': 'Result' }, h('h2', {}, 'Result'), sizes(result, source));
   if (result.steps?.length) {
     const title = (id) => state.toolById.get(id)?.title || id;
     append(view, h('p.muted', {}, `Steps: ${result.steps.map((s) => `${s.step}. ${title(s.toolId)} (${formatBytes(s.size)})`).join(' → ')}`));

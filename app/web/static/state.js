@@ -51,3 +51,9 @@ export function forgetCatalog() {
 export function sectionTitle(section) {
   return (SECTIONS.find(([id]) => id === section) || [section, section])[1];
 }
+
+/** Whether a tool takes a file of this detected kind (a tool without a list takes anything). */
+export function fits(tool, kind) {
+  const accepts = tool.inputs?.accepts || [];
+  return !accepts.length || (kind ? accepts.includes(kind) : false);
+}

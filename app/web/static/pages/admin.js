@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import {
-  append, checkGroup, checkedValues, clear, confirmDialog, facts, field, formatBytes, formatDate, h, humanize, onSubmit,
+  append, checkGroup, checkedValues, clear, confirmDialog, facts, field, formatBytes, formatDate, formatDuration, h, humanize, onSubmit,
   promptDialog, showError, table,
 } from '../dom.js';
 import { forgetCatalog, loadCatalog, sectionTitle, state } from '../state.js';
@@ -435,7 +435,14 @@ export async function toolsTab(panel) {
 
 function valueCell(value) {
   if (value === null || value === undefined) return h('span.muted', {}, 'not found');
-  if (typeof value === 'object') return h('code.details', {}, JSON.stringify(value));
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (Array.isArray(value)) return value.length ? value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join(', ') : h('span.muted', {}, 'none');
+  // Objects (AI bundles: {name: installed}) read as a list of their entries, not as JSON.
+  if (typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (!entries.length) return h('span.muted', {}, 'none');
+    return h('ul.plain', {}, entries.map(([key, item]) => h('li', {}, `${humanize(key)}: `, valueCell(item))));
+  }
   return String(value);
 }
 
@@ -452,7 +459,7 @@ export async function systemTab(panel) {
       h('h2', {}, 'Status ', h(`span.badge.status-${report.status === 'healthy' ? 'ok' : 'bad'}`, {}, report.status)),
       facts([
         ['Version', report.version],
-        ['Uptime', report.uptime],
+        ['Uptime', report.uptimeSeconds === undefined ? report.uptime : formatDuration(report.uptimeSeconds)],
         ['Database', `${report.database} (${report.databaseDialect})`],
         ['Storage', [disk, ` ${formatBytes(storage.available)} free of ${formatBytes(storage.total)} (${storage.mode}, ${storage.dataDir})`]],
         ['Jobs', `${queue.active ?? 0} running, ${queue.pending ?? 0} waiting, ${queue.concurrency ?? '?'} at once`],

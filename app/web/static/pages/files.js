@@ -5,7 +5,7 @@ import { api, upload } from '../api.js';
 import { append, clear, confirmDialog, debounce, facts, formatBytes, formatDate, h, showError, table } from '../dom.js';
 import { dropZone, thumbnail } from '../inputs.js';
 import { progressBar } from '../results.js';
-import { SECTIONS, loadCatalog, state } from '../state.js';
+import { SECTIONS, fits, loadCatalog, state } from '../state.js';
 
 const PAGE = 48;
 
@@ -157,7 +157,10 @@ export async function render(main, ctx) {
 function toolChooser(file, ctx) {
   const group = file.mimeType.split('/')[0];
   const section = { image: 'image', video: 'video', audio: 'audio' }[group] || (file.mimeType === 'application/pdf' ? 'pdf' : 'files');
-  const candidates = state.tools.filter((t) => !t.inputs.jsonBody && t.inputs.minFiles <= 1 && !t.inputs.extra.some((p) => p.required));
+  // Only tools that take this file's kind (as detected by Lutra): no choice ends in a 415.
+  const candidates = state.tools.filter(
+    (t) => !t.inputs.jsonBody && t.inputs.minFiles <= 1 && !t.inputs.extra.some((p) => p.required) && fits(t, file.kind),
+  );
   const select = h(
     'select',
     { 'aria-label': 'Tool to run on this file' },

@@ -2,6 +2,7 @@
 // finds every tool that takes HEIC).
 
 import { append, clear, h } from '../dom.js';
+import { isFavourite, prefs, toggleFavourite } from '../prefs.js';
 import { SECTIONS, loadCatalog } from '../state.js';
 
 function haystack(tool) {
@@ -15,10 +16,30 @@ export function matches(tool, query) {
   return words.every((word) => text.includes(word));
 }
 
-function card(tool) {
+/** The star on a card: adds the tool to (or removes it from) the user's favourites. */
+function favouriteButton(tool, redraw) {
+  const on = isFavourite(tool.id);
+  return h(
+    'button.fav',
+    {
+      type: 'button',
+      'aria-pressed': String(on),
+      'aria-label': on ? `Remove ${tool.title} from favourites` : `Add ${tool.title} to favourites`,
+      title: on ? 'Remove from favourites' : 'Add to favourites',
+      onClick: async () => {
+        await toggleFavourite(tool.id).catch(() => null);
+        redraw();
+      },
+    },
+    on ? '★' : '☆',
+  );
+}
+
+function card(tool, redraw) {
   return h(
     'li.tool-card',
     { dataset: { tool: tool.id } },
+    favouriteButton(tool, redraw),
     h(
       'a',
       { href: `/tools/${encodeURIComponent(tool.section)}/${encodeURIComponent(tool.id)}` },
@@ -46,6 +67,19 @@ export async function render(main, ctx) {
   });
   const count = h('p.muted.count', { 'aria-live': 'polite' });
   const sections = h('div.sections');
+  const byId = new Map(tools.map((tool) => [tool.id, tool]));
+
+  /** Favourites and recently used tools, above the catalog while nothing is searched. */
+  function personal(id, title, ids) {
+    const picked = ids.map((toolId) => byId.get(toolId)).filter(Boolean);
+    if (!picked.length) return null;
+    return h(
+      'section.tool-section.personal',
+      { 'aria-labelledby': `section-${id}`, dataset: { section: id } },
+      h('h2', { id: `section-${id}` }, title),
+      h('ul.tool-grid', {}, picked.map((tool) => card(tool, draw))),
+    );
+  }
 
   function draw() {
     const query = search.value.trim();
@@ -53,6 +87,8 @@ export async function render(main, ctx) {
     count.textContent = query ? `${shown.length} of ${tools.length} tools match “${query}”` : `${tools.length} tools`;
     clear(
       sections,
+      query ? null : personal('favourites', 'Favourites', prefs.favourites),
+      query ? null : personal('recent', 'Recently used', prefs.recent.filter((id) => !prefs.favourites.includes(id))),
       SECTIONS.map(([section, title]) => {
         const inSection = shown.filter((tool) => tool.section === section);
         if (!inSection.length) return null;
@@ -60,7 +96,7 @@ export async function render(main, ctx) {
           'section.tool-section',
           { 'aria-labelledby': `section-${section}`, dataset: { section } },
           h('h2', { id: `section-${section}` }, title, h('span.muted', {}, ` ${inSection.length}`)),
-          h('ul.tool-grid', {}, inSection.map(card)),
+          h('ul.tool-grid', {}, inSection.map((tool) => card(tool, draw))),
         );
       }),
       shown.length ? null : h('p.empty', {}, 'No tool matches your search.'),

@@ -10,6 +10,7 @@ import {
 import * as admin from './admin.js';
 import { featuresTab } from './features.js';
 import { passwordForm } from './login.js';
+import { prefs, setTheme } from '../prefs.js';
 import { loadSession, state } from '../state.js';
 
 const TABS = [
@@ -47,6 +48,28 @@ export async function render(main, ctx) {
 
 // -- profile --
 
+/** Theme: follow the system, or always light or dark; saved with the user's preferences. */
+function appearanceCard() {
+  const slot = h('div.status-slot');
+  const choice = h(
+    'select',
+    { name: 'theme' },
+    [['system', 'Same as the system'], ['light', 'Light'], ['dark', 'Dark']].map(([value, label]) =>
+      h('option', { value, selected: prefs.theme === value }, label),
+    ),
+  );
+  choice.addEventListener('change', async () => {
+    clear(slot);
+    try {
+      await setTheme(choice.value);
+      append(slot, h('p.ok', { role: 'status' }, 'Saved.'));
+    } catch (err) {
+      append(slot, errorMessage(err));
+    }
+  });
+  return h('section.card', { 'aria-label': 'Appearance' }, h('h2', {}, 'Appearance'), field('Theme', choice), slot);
+}
+
 async function profileTab(panel) {
   const user = state.user;
   append(panel,
@@ -62,6 +85,7 @@ async function profileTab(panel) {
       ]),
     ),
   );
+  append(panel, appearanceCard());
   if (state.authEnabled) {
     const done = h('div.status-slot');
     append(panel,

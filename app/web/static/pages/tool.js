@@ -8,6 +8,7 @@ import { FormError, schemaForm } from '../form.js';
 import { dropZone, extraPartInput, libraryPicker, thumbnail } from '../inputs.js';
 import { batchResultView, progressBar, resultView, runBatch, runJob } from '../results.js';
 import { loadCatalog, sectionTitle, state } from '../state.js';
+import { rememberTool } from '../prefs.js';
 
 // Input checks answer 400 without details (empty, damaged, too many pixels), 413 or 415: those are
 // about the uploaded files and are shown at the drop zone; setting errors carry details per field.
@@ -18,7 +19,10 @@ function isFileError(err) {
 function header(tool) {
   const files = tool.inputs.jsonBody
     ? 'No upload: settings only'
-    : `Takes ${tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`} file${tool.inputs.maxFiles === 1 ? '' : 's'}`;
+    : tool.inputs.maxFiles === 1
+      ? // A single-file tool also runs on many files at once, each on its own (a batch).
+        'One file at a time, or several as a batch'
+      : `Takes ${tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`} files, in the order listed`;
   return h(
     'div.page-head.tool-head',
     {},
@@ -89,6 +93,7 @@ export async function render(main, ctx) {
     return;
   }
   ctx.setTitle(tool.title);
+  rememberTool(tool.id);
   const takesFiles = !tool.inputs.jsonBody;
   const single = tool.inputs.maxFiles === 1;
   let libraryFile = null;
@@ -109,6 +114,8 @@ export async function render(main, ctx) {
         multiple: true,
         label: single ? 'Drop a file here (several run as a batch)' : `Drop up to ${tool.inputs.maxFiles} files here`,
         hint: tool.inputs.minFiles === 0 ? 'Optional: this tool also works without a file.' : '',
+        // Multi-file tools (merge, collage, stitch ...) take the files in the order shown.
+        reorder: !single,
         onChange: (files) => {
           if (files.length) setLibraryFile(null);
           updateMode(files);
@@ -154,7 +161,7 @@ export async function render(main, ctx) {
         h('h2', {}, 'Input'),
         drop.element,
         state.can('files:own') && tool.inputs.minFiles <= 1
-          ? h('div.library-row', {}, libraryPicker({ onPick: setLibraryFile }), libraryChoice)
+          ? h('div.library-row', {}, libraryPicker({ onPick: setLibraryFile, accepts: tool.inputs.accepts || [] }), libraryChoice)
           : null,
         extras.map((e) => e.element),
         modeNote,

@@ -1,7 +1,7 @@
 """storage quotas per user and per team
 
-Revision ID: 0003_15_storage_quotas
-Revises: 0002
+Revision ID: 0005_i15
+Revises: 0004_i24
 Create Date: 2026-12-07 12:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import app.models.base
 
-revision = "0003_15_storage_quotas"
-down_revision = "0002"
+revision = "0005_i15"
+down_revision = "0004_i24"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Automations: watch folders and scheduled pipelines that run as jobs of their owner."""
