@@ -7,6 +7,10 @@ import argparse
 import copy
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -21,6 +25,7 @@ def _serve(args: argparse.Namespace) -> None:
         problem = check_reachable(settings.redis_url)
         if problem:
             sys.exit(problem)  # one clear line, not a traceback
+    _preflight_or_exit(settings)
     # uvicorn's own logging set-up, plus Lutra's loggers (start-up facts such as the AI providers,
     # job failures) on the same stream and format.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -32,7 +37,9 @@ def _serve(args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level,
         log_config=log_config,
-        proxy_headers=True,
+        # X-Forwarded-For is applied by the app itself from TRUST_PROXY (app.main), under any server;
+        # uvicorn's own default would believe it from 127.0.0.1 whatever the setting says.
+        proxy_headers=False,
     )
 
 
@@ -47,6 +54,48 @@ def _worker(args: argparse.Namespace) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     queues = [q.strip() for q in args.queues.split(",") if q.strip()] or ["default"]
     worker_main(args.concurrency or os.cpu_count() or 1, queues, level)
+
+
+def _preflight_or_exit(settings: Settings) -> None:
+    """A database that cannot be opened stops the start with one line, not a long traceback."""
+    from app.system.maintenance import describe_startup_error, preflight
+
+    try:
+        preflight(settings)
+    except Exception as exc:
+        sys.exit(describe_startup_error(exc, settings))
+
+
+def _check(_: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import check
+
+    findings = check(get_settings())
+    for ok, line in findings:
+        print(("ok      " if ok else "PROBLEM ") + line)
+    sys.exit(0 if all(ok for ok, _ in findings) else 1)
+
+
+def _backup(args: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import MaintenanceError, backup
+
+    try:
+        manifest = backup(get_settings(), Path(args.folder).resolve())
+    except (MaintenanceError, OSError) as exc:
+        sys.exit(f"lutra backup: {exc}")
+    print(f"Backup written to {manifest.parent}")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from app.config import get_settings
+    from app.system.maintenance import MaintenanceError, restore
+
+    try:
+        restore(get_settings(), Path(args.folder).resolve())
+    except (MaintenanceError, OSError) as exc:
+        sys.exit(f"lutra restore: {exc}")
+    print(f"Restored from {args.folder}; start Lutra again")
 
 
 def _export_openapi(args: argparse.Namespace) -> None:
@@ -84,6 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("output", nargs="?", default="openapi.yaml")
     export.set_defaults(func=_export_openapi)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    sub.add_parser("check", help="check the database, library and disk; exit 1 on a problem").set_defaults(func=_check)
+    backup = sub.add_parser("backup", help="copy the database and file library into a new folder")
+    backup.add_argument("folder")
+    backup.set_defaults(func=_backup)
+    restore = sub.add_parser("restore", help="replace the database and library with a backup (server stopped)")
+    restore.add_argument("folder")
+    restore.set_defaults(func=_restore)
     from app.console.commands import add_commands
 
     add_commands(sub)

@@ -61,6 +61,24 @@ class Settings(BaseSettings):
         30, ge=1, description="Watch folders are also scanned this often (network shares send no file events)"
     )
     max_resumable_upload_gb: int = Field(10, ge=1, description="Largest file a resumable upload session may declare")
+    max_resumable_sessions_per_user: int = Field(10, ge=1, description="Open resumable upload sessions per user")
+    max_resumable_bytes_per_user_gb: int = Field(
+        20, ge=1, description="Bytes one user's open resumable sessions may declare together"
+    )
+
+    # Bounded admission (0 = derived from the host's cores and memory, see the properties below).
+    max_concurrent_uploads_per_user: int = Field(0, ge=0, description="Uploads one user may stream at once (429)")
+    max_concurrent_uploads: int = Field(0, ge=0, description="Uploads streaming at once, all users (503)")
+    max_queued_jobs_per_user: int = Field(0, ge=0, description="Unfinished jobs one user may have (429)")
+    max_queued_jobs: int = Field(0, ge=0, description="Unfinished jobs, all users (503)")
+    db_pool_size: int = Field(0, ge=0, description="Database connections kept open; 0 = derived from the limits")
+    min_free_disk_mb: int = Field(300, ge=0, description="Below this much free space uploads and jobs get 507")
+    trust_proxy: str = Field(
+        "", description="true, or a comma-separated list of proxy addresses whose X-Forwarded-For is believed"
+    )
+    login_ip_attempt_limit: int = Field(
+        100, ge=1, description="Failed logins per minute from one address (all accounts) before 429"
+    )
 
     max_users: int = Field(0, ge=0, description="Most user accounts (single sign-on ones included); 0 = unlimited")
     skip_must_change_password: bool = Field(
@@ -160,9 +178,53 @@ class Settings(BaseSettings):
         return self.concurrent_jobs or (os.cpu_count() or 1)
 
     @property
+    def trusted_proxies(self) -> list[str]:
+        """Peers whose X-Forwarded-For names the client (TRUST_PROXY): [] = none, ["*"] = any."""
+        value = self.trust_proxy.strip()
+        if value.lower() in ("", "false", "0", "no", "off"):
+            return []
+        if value.lower() in ("true", "1", "yes", "on", "*"):
+            return ["*"]
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @property
+    def upload_limit_total(self) -> int:
+        # Each streaming upload costs a socket, a file handle and a little memory; memory bounds it.
+        return self.max_concurrent_uploads or max(16, min(256, 8 * _cores(), _memory_gb() * 8))
+
+    @property
+    def upload_limit_per_user(self) -> int:
+        return self.max_concurrent_uploads_per_user or max(4, self.upload_limit_total // 4)
+
+    @property
+    def queued_limit_total(self) -> int:
+        # Jobs wait for a worker slot: enough to keep every core busy for a while, not an unbounded backlog.
+        return self.max_queued_jobs or max(32, 16 * self.job_concurrency)
+
+    @property
+    def queued_limit_per_user(self) -> int:
+        return self.max_queued_jobs_per_user or max(8, self.queued_limit_total // 4)
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections: enough for every admitted upload plus the thread pool's sync routes."""
+        return self.db_pool_size or min(64, max(10, self.upload_limit_total // 4))
+
+    @property
     def max_upload_bytes(self) -> int:
         # 0 = no limit of Lutra's own: an upload is then bounded by the free space under DATA_DIR.
         return self.max_upload_size_mb * 1024 * 1024 if self.max_upload_size_mb else UNLIMITED_UPLOAD_BYTES
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _memory_gb() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3) or 1
+    except (ValueError, OSError, AttributeError):
+        return 4
 
 
 @lru_cache

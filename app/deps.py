@@ -65,6 +65,9 @@ def resolve_principal(request: Request, db: Session, settings: Settings, *, allo
                 _apply_rate_limit(request, f"ip:{client_ip(request)}", settings.rate_limit_per_min)
             raise
     request.state.principal = principal
+    # Hand the connection back to the pool now: an upload route streams its body next, and a
+    # connection held through that is what drained the pool under load. Later queries take one anew.
+    db.commit()
     if settings.rate_limit_per_min > 0:
         _apply_rate_limit(request, principal.credential_id, settings.rate_limit_per_min)
     return principal

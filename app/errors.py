@@ -88,3 +88,13 @@ class TooManyRequests(LutraError):
 
 class NotImplementedFeature(LutraError):
     status, code = 501, "FEATURE_NOT_INSTALLED"
+
+
+class ServerBusy(LutraError):
+    """The server as a whole is at a limit (uploads, queued jobs, database connections): retry later."""
+
+    status, code = 503, "SERVER_BUSY"
+
+
+class InsufficientStorage(LutraError):
+    status, code = 507, "INSUFFICIENT_STORAGE"

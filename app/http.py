@@ -8,15 +8,17 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.admission.disk import is_out_of_space, storage_error
 from app.config import Settings
-from app.errors import LutraError
+from app.errors import LutraError, ServerBusy
 
 log = logging.getLogger("lutra")
 
@@ -74,6 +76,25 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "ERROR")
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         return error_response(exc.status_code, {"error": message, "code": code}, getattr(exc, "headers", None))
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection stayed busy for POOL_TIMEOUT_S: a moment of overload, not a bug.
+        log.warning("database pool exhausted: %s", exc)
+        error = ServerBusy("The server is busy (no free database connection); retry in a few seconds")
+        return error_response(error.status, error.body(), {"Retry-After": "5"})
+
+    async def _maybe_out_of_space(_: Request, exc: Exception) -> JSONResponse:
+        # A full disk (ENOSPC from a write, SQLite's "database or disk is full", PostgreSQL's
+        # "could not extend file") is the server's state, not a bug: 507 with the shared error shape.
+        if not is_out_of_space(exc):
+            raise exc  # on to the 500 handler below
+        log.error("out of disk space: %s", exc)
+        error = storage_error()
+        return error_response(error.status, error.body(), error.headers)
+
+    app.add_exception_handler(OSError, _maybe_out_of_space)
+    app.add_exception_handler(OperationalError, _maybe_out_of_space)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

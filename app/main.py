@@ -12,8 +12,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from app import __version__
+from app import __version__, openapi_doc
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth.api_key_header import ApiKeyHeaderMiddleware
@@ -46,9 +47,12 @@ from app.migrate import upgrade
 from app.oidc.routes import router as oidc_router
 from app.pipelines.routes import router as pipelines_router
 from app.preferences.routes import router as preferences_router
+from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
 from app.system.bootstrap import bootstrap
+from app.system.leftovers import remove_leftovers
+from app.system.maintenance import describe_startup_error
 from app.system.routes import router as system_router
 from app.teams.routes import router as teams_router
 from app.uploads import service as resumable
@@ -67,11 +71,14 @@ DESCRIPTION = """Lutra is a self-hosted media toolbox. Every endpoint needs a se
 def _prepare(settings: Settings) -> None:
     """Blocking start-up work: data folder, schema migrations, first-run data."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    init_engine(settings.sqlalchemy_url)
+    init_engine(settings.sqlalchemy_url, settings.pool_size)
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)
-    # Scaled mode: other nodes' jobs are running now; lost ones are the heartbeat reaper's to end.
+    # Scaled mode: other nodes' jobs are running now, on the shared disk; lost ones are the heartbeat
+    # reaper's to end, and their files the clean-up's.
+    if not settings.scaled:
+        remove_leftovers(settings)  # before the jobs it looks for are marked failed
     interrupted = 0 if settings.scaled else fail_interrupted_jobs()
     if interrupted:
         log.warning("marked %d jobs interrupted by the last shutdown as failed", interrupted)
@@ -114,7 +121,13 @@ async def probe_ai(app: FastAPI) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    await run_in_threadpool(_prepare, settings)
+    try:
+        await run_in_threadpool(_prepare, settings)
+    except Exception as exc:
+        # One line that says what is wrong, where, and what to do; the chain would be 150 lines of ORM.
+        message = describe_startup_error(exc, settings)
+        log.error(message)
+        raise RuntimeError(message) from None
     node = None
     if settings.scaled:  # the two seams: Celery executor and Redis event bus (app.cluster)
         from app.cluster.node import start_api_node
@@ -177,6 +190,10 @@ def create_app() -> FastAPI:
     app.add_middleware(StateHeadersMiddleware)
     app.add_middleware(ApiKeyHeaderMiddleware)
     add_cors(app, get_settings())
+    proxies = get_settings().trusted_proxies
+    if proxies:
+        # Outermost, so every part of the app (login throttle, audit log) sees the real client.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for router in (
         system_router,
         auth_router,
@@ -194,6 +211,7 @@ def create_app() -> FastAPI:
         files_router,
         uploads_router,
         usage_router,
+        quotas_router,
         pipelines_router,
         convert_router,
         automations_router,
@@ -205,6 +223,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
     add_tool_routes(app)
+    openapi_doc.install(app)
     mount_docs_assets(app)
     mount_mcp(app)  # /mcp: the MCP server (its SDK loads on first use)
     mount_web(app)  # the browser UI: its pages and /static, after every /api route

@@ -9,11 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.auth import tokens
 from app.auth.permissions import PERMISSIONS
+from app.auth.throttle import LoginThrottle, SlidingWindow
+from app.config import get_settings
 from app.models import AuditEntry, UserSession
 from tests.assertions import AUTH_REQUIRED, assert_error, database
 from tests.conftest import ADMIN_PASSWORD, auth, create_user, login, make_client
@@ -183,16 +186,68 @@ def test_username_is_throttled_after_default_five_failures(admin: TestClient) ->
     assert len(throttled) == 3
 
 
-def test_client_address_is_throttled_across_usernames(admin: TestClient) -> None:
-    sprayer = _from(admin, "10.0.0.3")
-    for i in range(5):
+def test_a_locked_account_never_blocks_another_from_the_same_address(admin: TestClient) -> None:
+    """Behind a reverse proxy every user has one address: five bad passwords must not lock everyone out."""
+    create_user(admin, "alice")
+    proxy = _from(admin, "10.0.0.3")
+    for _ in range(5):
+        assert proxy.post("/api/auth/login", json={"username": "alice", "password": "guess-1234"}).json() == INVALID
+    _assert_throttled(proxy.post("/api/auth/login", json={"username": "alice", "password": "guess-1234"}))
+    assert login(proxy, "admin", ADMIN_PASSWORD)
+
+
+def test_client_address_is_throttled_across_usernames(admin: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGIN_IP_ATTEMPT_LIMIT", "8")  # the address limit, well above the account's 5
+    get_settings.cache_clear()
+    sprayer = _from(admin, "10.0.0.4")
+    for i in range(8):
         r = sprayer.post("/api/auth/login", json={"username": f"guess{i}", "password": "password"})
         assert r.json() == INVALID
     _assert_throttled(sprayer.post("/api/auth/login", json={"username": "guess9", "password": "password"}))
     # Even a correct login from that address waits ...
     _assert_throttled(sprayer.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}))
     # ... while the same account logs in fine from elsewhere.
-    assert login(_from(admin, "10.0.0.4"), "admin", ADMIN_PASSWORD)
+    assert login(_from(admin, "10.0.0.5"), "admin", ADMIN_PASSWORD)
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRUST_PROXY names the proxy: its X-Forwarded-For is the client; anyone else's header is ignored."""
+    monkeypatch.setenv("TRUST_PROXY", "10.9.9.9")
+    with make_client() as c:
+        proxy = _from(c, "10.9.9.9")
+        for _ in range(5):
+            r = proxy.post(
+                "/api/auth/login",
+                json={"username": "admin", "password": "bad-bad-1"},
+                headers={"X-Forwarded-For": "203.0.113.7"},
+            )
+            assert r.status_code == 401
+        with database() as db:
+            ips = set(db.scalars(select(AuditEntry.ip).where(AuditEntry.action == "LOGIN_FAILED")))
+        assert ips == {"203.0.113.7"}
+        # A client that is not the proxy cannot choose its address with the header.
+        stranger = _from(c, "198.51.100.1")
+        r = stranger.post(
+            "/api/auth/login",
+            json={"username": "nobody", "password": "bad-bad-1"},
+            headers={"X-Forwarded-For": "203.0.113.8"},
+        )
+        assert r.status_code == 401
+        with database() as db:
+            ips = set(db.scalars(select(AuditEntry.ip).where(AuditEntry.action == "LOGIN_FAILED")))
+        assert ips == {"203.0.113.7", "198.51.100.1"}
+
+
+def test_throttle_api_for_other_sign_in_steps(app_env: Path) -> None:
+    """record_failure/check, as a second-factor step uses them: per account, the address far higher."""
+    throttle = LoginThrottle(SlidingWindow(60))
+    for _ in range(5):
+        assert throttle.check("alice", "10.1.1.1", 5) == 0
+        throttle.record_failure("alice", "10.1.1.1")
+    assert 1 <= throttle.check("alice", "10.1.1.1", 5) <= 60
+    assert throttle.check("ALICE", "10.2.2.2", 5) > 0  # the account, from anywhere
+    assert throttle.check("bob", "10.1.1.1", 5) == 0  # another account, same address
+    assert throttle.begin("alice", "10.2.2.2", 5) > 0
 
 
 def test_successful_logins_do_not_count_as_failures(admin: TestClient) -> None:

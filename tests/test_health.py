@@ -39,7 +39,13 @@ def open_client(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Test
 def test_health_is_public(client: TestClient) -> None:
     r = client.get("/api/v1/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "healthy", "version": __version__, "workers": 1, "queued": 0}
+    assert r.json() == {
+        "status": "healthy",
+        "version": __version__,
+        "checks": {"database": "ok", "pool": "ok", "disk": "ok"},
+        "workers": 1,
+        "queued": 0,
+    }
     # A bad credential does not matter to a public route.
     r = client.get("/api/v1/health", headers={"Authorization": "Bearer not-a-token"})
     assert r.status_code == 200
@@ -60,7 +66,8 @@ def test_health_is_503_when_the_database_is_unreachable(client: TestClient, tmp_
         r = client.get("/api/v1/health")
         assert r.status_code == 503
         assert r.json()["status"] == "unhealthy"
-        assert set(r.json()) <= {"status", "version"}
+        assert set(r.json()) <= {"status", "version", "checks"}
+        assert r.json()["checks"]["database"] == "unreachable"
     finally:
         db.init_engine(good)
     r = client.get("/api/v1/health")

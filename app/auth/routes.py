@@ -17,7 +17,7 @@ from app.auth.policy import check_password, check_username
 from app.auth.principal import Principal
 from app.auth.schemas import ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, UpdateUserBody
 from app.auth.session_cookie import open_session
-from app.auth.throttle import login_failures
+from app.auth.throttle import login_throttle
 from app.deps import (
     CurrentUserAllowingPasswordChange,
     SessionDep,
@@ -37,10 +37,6 @@ UserAdmin = Annotated[Principal, Depends(require("users:manage"))]
 OK = {"ok": True}
 
 
-def _throttle_keys(username: str, ip: str) -> tuple[str, str]:
-    return f"user:{username.lower()}", f"ip:{ip}"
-
-
 @router.post("/login", summary="Log in with username and password; returns a session token")
 def login(body: LoginBody, request: Request, response: Response, db: SessionDep, settings: SettingsDep) -> Any:
     if not settings.auth_enabled:
@@ -52,10 +48,9 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
     # wrong, and the name is cleaned before it reaches the throttle keys and the audit log.
     has_nul = "\x00" in body.username or "\x00" in body.password
     shown = body.username.replace("\x00", "")[:64]
-    keys = _throttle_keys(shown, ip)
     # Every attempt is counted before the password is checked (and taken back if it succeeds), so
     # a burst of parallel guesses cannot all slip past the limit while their hashes are computed.
-    retry = login_failures.attempt(keys, login_attempt_limit(db))
+    retry = login_throttle.begin(shown, ip, login_attempt_limit(db))
     if retry:
         record(db, "LOGIN_THROTTLED", actor_username=shown, ip=ip, details={"username": shown})
         db.commit()
@@ -80,8 +75,7 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
         )
         db.commit()
         raise AuthRequired("Invalid credentials", code="INVALID_CREDENTIALS")
-    login_failures.reset(keys[0])
-    login_failures.forget_one(keys[1])
+    login_throttle.succeeded(shown, ip)
     if user.mfa_enabled:
         # The password was right; the session waits for the second factor (POST /api/auth/mfa/complete).
         challenge = mfa.start_challenge(db, user)

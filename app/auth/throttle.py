@@ -46,8 +46,10 @@ class SlidingWindow:
             q.append(now)
             return len(q)
 
-    def attempt(self, keys: Sequence[str], limit: int) -> int:
-        """Records one attempt under every key unless one of them is at `limit` already.
+    def attempt(self, keys: Sequence[str], limit: int | Sequence[int]) -> int:
+        """Records one attempt under every key unless one of them is at its limit already.
+
+        `limit` is one for all keys, or one per key (an account's limit and its address's).
 
         Returns 0 when the attempt was recorded, else the seconds until it may be retried. Checking
         and recording under one lock is what keeps a burst of parallel guesses within the limit:
@@ -58,7 +60,8 @@ class SlidingWindow:
         with self._lock:
             now = time.monotonic()
             queues = [self._trim(k, now) for k in keys]
-            full = [q for q in queues if len(q) >= limit]
+            limits = [limit] * len(keys) if isinstance(limit, int) else list(limit)
+            full = [q for q, lim in zip(queues, limits, strict=True) if len(q) >= lim]
             if full:
                 return max(self._retry_after(q, now) for q in full)
             for q in queues:
@@ -73,6 +76,17 @@ class SlidingWindow:
             q = self._events.get(key)
             if q:
                 q.pop()
+
+    def full(self, keys: Sequence[str], limits: Sequence[int]) -> int:
+        """Seconds until every key is under its limit again; 0 when none is at it."""
+        with self._lock:
+            now = time.monotonic()
+            waits = [
+                self._retry_after(q, now)
+                for q, lim in zip((self._trim(k, now) for k in keys), limits, strict=True)
+                if len(q) >= lim
+            ]
+            return max(waits, default=0)
 
     def retry_after(self, key: str) -> int:
         """Seconds until the oldest event in the window expires."""
@@ -128,5 +142,50 @@ class FixedWindowLimiter:
             self._windows.clear()
 
 
+class LoginThrottle:
+    """Failed sign-ins counted per account and per client address, each with its own limit.
+
+    The account limit (loginAttemptLimit, 5 a minute by default) stops guessing one password; the
+    address limit (LOGIN_IP_ATTEMPT_LIMIT, much higher) stops one address sweeping many accounts.
+    An account that is locked never blocks another account, even from the same address (a reverse
+    proxy without TRUST_PROXY shows every user with one address).
+    Other sign-in steps (a second factor) use check() and record_failure() with the same keys.
+    """
+
+    def __init__(self, window: SlidingWindow) -> None:
+        self.window = window
+
+    @staticmethod
+    def keys(account: str, address: str) -> tuple[str, str]:
+        return f"user:{account.lower()}", f"ip:{address}"
+
+    def _limits(self, account_limit: int) -> tuple[int, int]:
+        from app.config import get_settings  # at call time: tests change the settings between apps
+
+        return account_limit, max(account_limit, get_settings().login_ip_attempt_limit)
+
+    def begin(self, account: str, address: str, account_limit: int) -> int:
+        """Counts an attempt before the password is checked; returns the seconds to wait, or 0 to go on.
+
+        Counting first keeps a burst of parallel guesses within the limit; succeeded() takes it back.
+        """
+        return self.window.attempt(self.keys(account, address), self._limits(account_limit))
+
+    def succeeded(self, account: str, address: str) -> None:
+        account_key, address_key = self.keys(account, address)
+        self.window.reset(account_key)
+        self.window.forget_one(address_key)
+
+    def record_failure(self, account: str, address: str) -> None:
+        """One more failure for (account, address), e.g. a wrong second-factor code."""
+        for key in self.keys(account, address):
+            self.window.add(key)
+
+    def check(self, account: str, address: str, account_limit: int) -> int:
+        """Seconds until (account, address) may try again; 0 when neither is at its limit."""
+        return self.window.full(self.keys(account, address), self._limits(account_limit))
+
+
 login_failures = SlidingWindow(60.0)
+login_throttle = LoginThrottle(login_failures)
 api_limiter = FixedWindowLimiter()

@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.admission.deps import UPLOAD_ADMISSION
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.config import get_settings
@@ -182,6 +183,7 @@ async def uninstall_feature(bundle_id: str, request: Request, actor: FeatureAdmi
 @router.post(
     "/api/v1/admin/features/{bundle_id}/import",
     summary="Install models from uploaded files (hosts without internet): multipart, one part per model file",
+    dependencies=[UPLOAD_ADMISSION],
 )
 async def import_feature(bundle_id: str, request: Request, actor: FeatureAdmin) -> Any:
     bundle = _find(bundle_id)

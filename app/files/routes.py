@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from app.admission.deps import UPLOAD_ADMISSION
 from app.auth.principal import Principal
 from app.auth.signed_urls import url_path, verify_library
 from app.config import Settings, get_settings
@@ -61,7 +62,12 @@ async def _receive(request: Request, dest: Path, settings: Settings, max_files: 
     return form
 
 
-@router.post("/api/v1/upload", response_model=WorkspaceAnswer, summary="Upload files to a temporary job workspace")
+@router.post(
+    "/api/v1/upload",
+    response_model=WorkspaceAnswer,
+    summary="Upload files to a temporary job workspace",
+    dependencies=[UPLOAD_ADMISSION],
+)
 async def upload_to_workspace(request: Request, principal: ToolsUser) -> Any:
     """Files land in a job workspace: downloadable at /api/v1/download/{jobId}/{name}, deleted with old jobs."""
     jobs = job_service(request)
@@ -89,7 +95,13 @@ async def upload_to_workspace(request: Request, principal: ToolsUser) -> Any:
     return {"jobId": job_id, "files": files}
 
 
-@router.post("/api/v1/files/upload", status_code=201, response_model=FilesAnswer, summary="Upload files to the library")
+@router.post(
+    "/api/v1/files/upload",
+    status_code=201,
+    response_model=FilesAnswer,
+    summary="Upload files to the library",
+    dependencies=[UPLOAD_ADMISSION],
+)
 async def upload_files(request: Request, principal: FilesUser) -> Any:
     """Multipart `file` (or several `files`); each becomes version 1 of a new library file. 413 over the quota."""
     settings = get_settings()
@@ -237,7 +249,7 @@ def list_files(
     principal: FilesUser,
     search: Annotated[str | None, Query(max_length=200, description="Part of the file name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     kinds: Annotated[
         str | None,
         Query(max_length=1000, description="Only these detected kinds, comma-separated (a tool's `accepts`)"),

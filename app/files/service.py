@@ -28,7 +28,7 @@ from app.engine.media.sniff import IMAGE_KINDS, VIDEO_KINDS, mime_for, sniff_fil
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMedia
 from app.jobs.uploads import sanitize_filename
 from app.models import LibraryFile
-from app.settings import service as runtime_settings
+from app.quotas import service as quotas
 from app.webhooks import outbox
 
 # Images libvips decodes itself; SVG is left out (it may reference other files).
@@ -84,8 +84,8 @@ def used_bytes(db: Session, user_id: str) -> int:
 
 
 def check_quota(db: Session, user_id: str, adding: int) -> None:
-    """413 when adding `adding` bytes would take the user past the storageQuotaMb setting."""
-    quota = runtime_settings.storage_quota_bytes(db)
+    """413 when adding `adding` bytes would take the user past their quota (own, team's, or storageQuotaMb)."""
+    quota = quotas.quota_bytes(db, user_id)
     if quota is None:
         return
     used = used_bytes(db, user_id)

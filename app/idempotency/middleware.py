@@ -179,6 +179,20 @@ class IdempotencyMiddleware:
         captured = bytearray()
         too_big = False
         finished = False
+        recorded = False
+
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True
+            await run_in_threadpool(
+                store.finish,
+                record_id,
+                _fingerprint(prefix, hasher),
+                status,
+                headers,
+                None if too_big else bytes(captured),
+                not too_big,
+            )
 
         async def hashing_receive() -> Message:
             nonlocal body_done
@@ -210,26 +224,25 @@ class IdempotencyMiddleware:
                     else:
                         captured.extend(chunk)
                 finished = not message.get("more_body", False)
+                if finished and body_done and _is_stored_outcome(status):
+                    # Recorded before the last byte leaves: a client repeating the request the moment
+                    # it has the answer must get the replay, not 409 IDEMPOTENCY_IN_PROGRESS.
+                    await record()
             await send(message)
 
         try:
             await self.app(scope, hashing_receive, capturing_send)
         except BaseException:
-            await run_in_threadpool(store.release, record_id)
+            if not recorded:
+                await run_in_threadpool(store.release, record_id)
             raise
+        if recorded:
+            return
         if finished and _is_stored_outcome(status) and not body_done:
             # The route ran without reading the body (it takes none): hash what is left for the fingerprint.
             body_done = await _drain(receive, hasher)
         if finished and body_done and _is_stored_outcome(status):
-            await run_in_threadpool(
-                store.finish,
-                record_id,
-                _fingerprint(prefix, hasher),
-                status,
-                headers,
-                None if too_big else bytes(captured),
-                not too_big,
-            )
+            await record()
         else:
             await run_in_threadpool(store.release, record_id)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
@@ -16,7 +17,7 @@ from app.auth.principal import Principal
 from app.auth.signed_urls import verify_download
 from app.deps import CurrentUser, signed_link_or_user
 from app.engine.media.sniff import mime_for, sniff_file
-from app.errors import BadRequest, LutraError, NotFound
+from app.errors import BadRequest, Conflict, LutraError, NotFound
 from app.jobs.access import check_path_part, job_service, visible_job
 from app.jobs.events import (
     EVENT_NAMES,
@@ -27,6 +28,7 @@ from app.jobs.events import (
     seq_at,
     split_seq,
 )
+from app.jobs.service import load_job
 from app.models import Job
 
 router = APIRouter(tags=["jobs"])
@@ -156,8 +158,13 @@ async def download(job_id: str, filename: str, request: Request, principal: JobL
     """Needs credentials, or the `exp` and `sig` of the signed `downloadUrl` an answer gave (no header needed)."""
     check_path_part(job_id)
     check_path_part(filename)
-    if principal is not None:
-        await visible_job(job_id, principal)
+    # A signed link already proved who may read it; otherwise the caller must see the job.
+    job = await visible_job(job_id, principal) if principal is not None else await run_in_threadpool(load_job, job_id)
+    if job is None:
+        raise NotFound("File not found")
+    if job.status != "completed":
+        # A failed, cancelled or interrupted job may have left a partial file: never serve it.
+        raise Conflict(f"Job is {job.status}; its outputs are not available", code="JOB_NOT_COMPLETED")
     path = job_service(request).output_dir(job_id) / filename
     if not path.is_file():
         raise NotFound("File not found")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 
+from app.admission.deps import JOB_ADMISSION
 from app.auth.principal import Principal
 from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
@@ -377,6 +378,7 @@ def add_tool_routes(app: FastAPI) -> None:
             openapi_extra=request_body,
             status_code=202 if tool.long else 200,
             responses=ACCEPTED_RESPONSE if tool.long else DONE_RESPONSE,
+            dependencies=[JOB_ADMISSION],
         )
         for act in registry.actions_of(tool.id):
             app.add_api_route(
@@ -386,6 +388,7 @@ def add_tool_routes(app: FastAPI) -> None:
                 summary=f"{tool.title}: {act.summary}",
                 tags=[f"tools: {tool.section}"],
                 openapi_extra=request_body,
+                dependencies=[JOB_ADMISSION],
             )
         if tool.inputs.takes_files:
             app.add_api_route(
@@ -401,6 +404,7 @@ def add_tool_routes(app: FastAPI) -> None:
                     " `?async=true` answers 202 {jobId} and the ZIP becomes the job's result (downloadUrl)."
                 ),
                 openapi_extra=request_body,
+                dependencies=[JOB_ADMISSION],
             )
 
     async def unknown_tool(section: str, tool_id: str, _: ToolUser) -> Any:

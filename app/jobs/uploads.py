@@ -185,8 +185,8 @@ async def receive_form(
                     name = sink.new_fields.pop(0)
                     await on_field(name, sink.form.fields[name])
         parser.finalize()
-    except LutraError:
-        raise
+    except (LutraError, OSError):
+        raise  # OSError: the server's disk, not the client's body (a full disk answers 507, see app.http)
     except Exception as exc:
         raise BadRequest("Malformed multipart body", code="INVALID_MULTIPART") from exc
     finally:

@@ -14,7 +14,7 @@ from app.auth import service as accounts
 from app.auth.authenticate import role_permissions
 from app.auth.principal import Principal
 from app.auth.session_cookie import open_session
-from app.auth.throttle import login_failures
+from app.auth.throttle import login_throttle
 from app.deps import SessionDep, SettingsDep, authenticated_even_if_must_change, client_ip, require
 from app.errors import AuthRequired, BadRequest, Forbidden, TooManyRequests
 from app.mfa import service
@@ -64,8 +64,8 @@ def _audit(db: Session, action: str, request: Request, actor: User | Principal, 
 def _count_attempt(db: Session, username: str, request: Request) -> tuple[str, str]:
     """Wrong codes count toward the login throttle, like wrong passwords: the attempt is recorded
     before the code is checked (and taken back when it is right)."""
-    keys = (f"user:{username.lower()}", f"ip:{client_ip(request)}")
-    retry = login_failures.attempt(keys, login_attempt_limit(db))
+    keys = (username, client_ip(request))
+    retry = login_throttle.begin(*keys, login_attempt_limit(db))
     if retry:
         raise TooManyRequests(
             "Too many failed login attempts. Try again later.",
@@ -77,8 +77,7 @@ def _count_attempt(db: Session, username: str, request: Request) -> tuple[str, s
 
 
 def _attempt_succeeded(keys: tuple[str, str]) -> None:
-    login_failures.reset(keys[0])
-    login_failures.forget_one(keys[1])
+    login_throttle.succeeded(*keys)
 
 
 def _user(db: Session, principal: Principal) -> User:

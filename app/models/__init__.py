@@ -6,6 +6,7 @@ from app.models.files import IdempotencyRecord, LibraryFile, UploadPart, UploadS
 from app.models.identity import ApiKey, MfaChallenge, MfaRecoveryCode, OidcLoginState, Role, Team, User, UserSession
 from app.models.jobs import Job, Pipeline
 from app.models.preferences import UserPreferences
+from app.models.quotas import StorageQuota
 from app.models.system import AuditEntry, Setting
 from app.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -24,6 +25,7 @@ __all__ = [
     "Pipeline",
     "Role",
     "Setting",
+    "StorageQuota",
     "Team",
     "UploadPart",
     "UploadSession",

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
+from app.admission.deps import JOB_ADMISSION
 from app.auth.principal import Principal
 from app.db import session_scope
 from app.deps import SessionDep, require
@@ -120,6 +121,7 @@ def _steps_json(steps: list[Step]) -> list[dict[str, Any]]:
     "/execute",
     summary="Run a pipeline on one file (multipart `file` + `pipeline` JSON)",
     responses={**DONE_RESPONSE, **ACCEPTED_RESPONSE},
+    dependencies=[JOB_ADMISSION],
 )
 async def execute(request: Request, principal: ToolUser) -> Any:
     service = job_service(request)
@@ -174,7 +176,7 @@ async def run_steps(
     return await run()
 
 
-@router.post("/batch", summary="Run a pipeline on many files; answers one ZIP")
+@router.post("/batch", summary="Run a pipeline on many files; answers one ZIP", dependencies=[JOB_ADMISSION])
 async def batch(request: Request, principal: ToolUser) -> Any:
     """Send many `files` and a `pipeline`; answers a ZIP with X-Job-Id and X-File-Results headers. A
     `clientJobId` form field (before the files) names the job at once, to follow its progress while it

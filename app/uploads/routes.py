@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from app.admission.deps import UPLOAD_ADMISSION
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.deps import SessionDep, SettingsDep, require
@@ -35,6 +36,7 @@ def show_upload(upload_id: str, db: SessionDep, settings: SettingsDep, principal
     "/{upload_id}/parts/{part_number}",
     response_model=PartOut,
     summary="Store one part (raw request body); re-sending a part replaces it",
+    dependencies=[UPLOAD_ADMISSION],
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -27,8 +27,8 @@ class UploadOut(BaseModel):
     size: int
     sha256: str | None = None
     contentType: str | None = None
-    partSize: int = Field(description="Largest part accepted; send parts of this size (the last may be smaller)")
-    partCount: int = Field(description="Number of parts at partSize")
+    partSize: int = Field(description="The size of every part but the last, which is the rest of the file")
+    partCount: int = Field(description="Number of parts; part numbers run from 1 to partCount")
     partUrl: str
     createdAt: str
     expiresAt: str

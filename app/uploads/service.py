@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.config import Settings
 from app.db import session_scope
-from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, TooManyRequests
 from app.files import service as library
 from app.jobs.uploads import sanitize_filename
 from app.models import UploadPart, UploadSession
@@ -76,7 +76,7 @@ def describe(db: Session, row: UploadSession) -> dict[str, Any]:
         "sha256": row.sha256,
         "contentType": row.content_type,
         "partSize": row.part_size,
-        "partCount": math.ceil(row.size / row.part_size),
+        "partCount": part_count(row),
         "partUrl": f"/api/v1/uploads/{row.id}/parts/{{partNumber}}",
         "createdAt": _iso(row.created_at),
         "expiresAt": _iso(row.expires_at),
@@ -102,8 +102,24 @@ def create(
             "see MAX_RESUMABLE_UPLOAD_GB)",
             code="UPLOAD_TOO_LARGE",
         )
-    # Refused up front when the declared size could never fit the quota (checked again at completion).
-    library.check_quota(db, principal.user_id, size)
+    sessions, declared = _open_sessions(db, principal.user_id)
+    if sessions >= settings.max_resumable_sessions_per_user:
+        raise TooManyRequests(
+            f"Too many open upload sessions ({sessions}, limit {settings.max_resumable_sessions_per_user}, "
+            "see MAX_RESUMABLE_SESSIONS_PER_USER): complete or abort one first",
+            code="TOO_MANY_REQUESTS",
+            headers={"Retry-After": "60"},
+        )
+    byte_limit = settings.max_resumable_bytes_per_user_gb * 1024**3
+    if declared + size > byte_limit:
+        raise PayloadTooLarge(
+            f"Your open upload sessions would declare {declared + size} bytes (limit "
+            f"{settings.max_resumable_bytes_per_user_gb} GB, see MAX_RESUMABLE_BYTES_PER_USER_GB)",
+            code="UPLOAD_TOO_LARGE",
+        )
+    # Refused up front when the declared size, with what the user's other sessions declare, could never
+    # fit the quota (checked again at completion).
+    library.check_quota(db, principal.user_id, size + declared)
     now = datetime.now(UTC)
     row = UploadSession(
         id=str(uuid.uuid4()),
@@ -121,6 +137,30 @@ def create(
     db.flush()
     session_dir(settings, row.id).mkdir(parents=True, exist_ok=True)
     return row
+
+
+def _open_sessions(db: Session, user_id: str) -> tuple[int, int]:
+    """(count, declared bytes) of the user's unexpired sessions."""
+    count, declared = db.execute(
+        select(func.count(), func.coalesce(func.sum(UploadSession.size), 0)).where(
+            UploadSession.user_id == user_id, UploadSession.expires_at > datetime.now(UTC)
+        )
+    ).one()
+    return int(count), int(declared)
+
+
+def part_count(row: UploadSession) -> int:
+    return math.ceil(row.size / row.part_size)
+
+
+def _slot_size(row: UploadSession, number: int) -> int:
+    """The exact size of part `number`: partSize, the last part the rest; 400 outside 1..partCount."""
+    count = part_count(row)
+    if not 1 <= number <= count:
+        raise BadRequest(
+            f"Part numbers run from 1 to {count} for this upload (its partCount)", code="INVALID_PART_NUMBER"
+        )
+    return row.part_size if number < count else row.size - (count - 1) * row.part_size
 
 
 def _remove(db: Session, settings: Settings, row: UploadSession) -> None:
@@ -149,16 +189,10 @@ def abort(db: Session, settings: Settings, principal: Principal, upload_id: str)
 # -- parts ------------------------------------------------------------------------------
 
 
-def _room_for_part(principal: Principal, settings: Settings, upload_id: str, number: int) -> tuple[int, int]:
-    """(largest allowed size of this part, declared size): a part never takes the total past the declared size."""
+def _room_for_part(principal: Principal, settings: Settings, upload_id: str, number: int) -> int:
+    """The size part `number` must have: parts tile the declared size at partSize, so any order completes."""
     with session_scope() as db:
-        row = owned(db, settings, principal, upload_id)
-        others = db.scalar(
-            select(func.coalesce(func.sum(UploadPart.size), 0)).where(
-                UploadPart.upload_id == upload_id, UploadPart.part_number != number
-            )
-        )
-        return min(row.part_size, row.size - int(others or 0)), row.size
+        return _slot_size(owned(db, settings, principal, upload_id), number)
 
 
 def _record_part(upload_id: str, number: int, size: int, etag: str) -> None:
@@ -178,7 +212,7 @@ async def receive_part(
     """Streams one part to disk (never whole in memory); answers its ETag (MD5 of the part, as S3 does)."""
     if not 1 <= number <= MAX_PARTS:
         raise BadRequest(f"Part numbers run from 1 to {MAX_PARTS}", code="INVALID_PART_NUMBER")
-    room, _ = await run_in_threadpool(_room_for_part, principal, settings, upload_id, number)
+    room = await run_in_threadpool(_room_for_part, principal, settings, upload_id, number)
     final = part_path(settings, upload_id, number)
     # A temporary name, renamed at the end: an interrupted re-send never damages the part already there.
     tmp = final.with_name(f".{number:05d}-{uuid.uuid4().hex}.tmp")
@@ -191,13 +225,18 @@ async def receive_part(
                 size += len(chunk)
                 if size > room:
                     raise PayloadTooLarge(
-                        f"Part too large: at most {room} bytes here (part size, and the declared total size)",
+                        f"Part too large: part {number} has {room} bytes (partSize, the last part the rest)",
                         code="PART_TOO_LARGE",
                     )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
             raise BadRequest("Empty part", code="EMPTY_PART")
+        if size != room:
+            raise BadRequest(
+                f"Part {number} must be exactly {room} bytes (partSize, the last part the rest); got {size}",
+                code="PART_SIZE_MISMATCH",
+            )
         tmp.replace(final)
     except BaseException:
         tmp.unlink(missing_ok=True)

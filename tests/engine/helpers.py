@@ -124,7 +124,16 @@ def asgi_request(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
+    scope = asgi_scope(method, path, all_headers)
+    client.portal.call(client.app, scope, receive, send)  # type: ignore[union-attr]
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], body, pulled
+
+
+def asgi_scope(method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """An HTTP scope as a server builds it, for calling the app's ASGI stack directly."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -134,12 +143,8 @@ def asgi_request(
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in all_headers.items()],
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
         "state": {},
     }
-    client.portal.call(client.app, scope, receive, send)  # type: ignore[union-attr]
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], body, pulled

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -224,3 +225,42 @@ def test_every_json_tool_refuses_broken_bodies(catalog_client: TestClient, tool:
         assert_rejected(r, 400)
     r = client.post(tool.path, files=[("file", ("a.png", png(), "image/png"))])
     assert_rejected(r, 400)
+
+
+@pytest.mark.parametrize("tool", FILE_TOOLS, ids=lambda t: t.id)
+def test_hostile_files_through_batch_and_pipeline(catalog_client: TestClient, tool: Tool) -> None:
+    """The same corpus through /batch (each bad file reported on its own) and /pipeline/execute: no 5xx."""
+    client = catalog_client
+    name, first = samples_for(tool.inputs.kinds)[0]
+    settings = json.dumps(example_settings(tool) or {})
+    hostile = [("empty" + Path(name).suffix, b""), ("noise.bin", garbage()), (name, first[:24])]
+    parts = [("files", (n, data, "application/octet-stream")) for n, data in hostile]
+    for extra in tool.inputs.extra:
+        extra_name, extra_data = samples_for(extra.kinds)[0]
+        parts.append((extra.name, (extra_name, extra_data, "application/octet-stream")))
+    r = client.post(tool.path + "/batch", files=parts, data={"settings": settings})
+    if r.status_code == 501 and tool.feature is not None:
+        assert_error(r, 501, "FEATURE_NOT_INSTALLED")
+        return
+    assert r.status_code < 500, f"{tool.id} / batch: {r.status_code} {r.text[:300]}"
+    if r.status_code >= 400:
+        assert_rejected(r)
+    else:
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        errors = json.loads(unquote(r.headers["x-file-errors"]))
+        # The empty and the garbage file can never be processed; each is named in the report.
+        assert {"0", "1"} <= set(errors), f"{tool.id} / batch: {errors}"
+        assert all("Traceback" not in e["error"] for e in errors.values())
+
+    pipeline = json.dumps({"steps": [{"toolId": tool.id, "settings": json.loads(settings)}]})
+    for n, data in hostile:
+        r = client.post(
+            "/api/v1/pipeline/execute",
+            files={"file": (n, data, "application/octet-stream")},
+            data={"pipeline": pipeline},
+        )
+        assert r.status_code < 500, f"{tool.id} / pipeline / {n}: {r.status_code} {r.text[:300]}"
+        if r.status_code >= 400:
+            assert_rejected(r)
+        elif r.status_code == 202:
+            assert read_events(client, r.json()["jobId"])[-1]["status"] == "failed", f"{tool.id} / pipeline / {n}"

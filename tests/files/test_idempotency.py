@@ -3,11 +3,13 @@ first is running, keys scoped to the user, and the creating routes beyond tools 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -17,7 +19,7 @@ from app.idempotency.middleware import BodyHasher
 from app.idempotency.store import purge_expired
 from app.models import IdempotencyRecord
 from tests.assertions import assert_error
-from tests.engine.helpers import png
+from tests.engine.helpers import asgi_scope, png
 from tests.files.helpers import job_count, user_client
 
 
@@ -147,3 +149,52 @@ def test_multipart_boundary_does_not_change_the_fingerprint() -> None:
     reference = digest(b"abc123", 5)
     assert all(digest(b"zz9876", split) == reference for split in range(0, 40))
     assert digest(b"abc123", 3) != BodyHasher(None).hexdigest()
+
+
+def _asgi_post(app, path: str, headers: dict[str, str], body: bytes, on_send=None):  # type: ignore[no-untyped-def]
+    """One POST straight through the app's ASGI stack, as a server would run it; returns (status, body)."""
+    answer: dict[str, Any] = {"status": 0, "body": b""}
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop() if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        else:
+            answer["body"] += message.get("body", b"")
+        if on_send is not None:
+            await on_send(message)
+
+    scope = asgi_scope("POST", path, headers)
+
+    async def run() -> tuple[int, bytes]:
+        await app(scope, receive, send)
+        return answer["status"], answer["body"]
+
+    return run()
+
+
+def test_a_repeat_sent_the_moment_the_answer_arrived_is_replayed(tools_client: TestClient) -> None:
+    """Before: the record was finished after the last byte was sent, so this repeat got 409 IN_PROGRESS."""
+    c = tools_client
+    headers = {
+        "authorization": c.headers["authorization"],
+        "content-type": "application/json",
+        "idempotency-key": "at-once",
+    }
+    body = b'{"name": "night-shift"}'
+    repeats: list[tuple[int, bytes]] = []
+
+    async def repeat_when_done(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            repeats.append(await _asgi_post(c.app, "/api/v1/teams", headers, body))
+
+    async def scenario() -> tuple[int, bytes]:
+        return await _asgi_post(c.app, "/api/v1/teams", headers, body, repeat_when_done)
+
+    status, first = asyncio.run(scenario())
+    assert status == 201, first
+    assert repeats == [(201, first)]
+    assert [t["name"] for t in c.get("/api/v1/teams").json()["teams"]].count("night-shift") == 1

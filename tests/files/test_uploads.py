@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -32,25 +33,29 @@ def put(c: TestClient, upload_id: str, number: int, data: bytes) -> dict:
 
 def test_resumed_upload_out_of_order_with_a_resent_part(tools_client: TestClient, app_env: Path) -> None:
     c = tools_client
-    data = os.urandom(3000)
-    chunks = [data[0:1000], data[1000:2000], data[2000:3000]]
+    ps = 16 * 1024 * 1024
+    data = os.urandom(2 * ps + 1000)
+    chunks = [data[0:ps], data[ps : 2 * ps], data[2 * ps :]]
     session = start(c, data, sha256=hashlib.sha256(data).hexdigest(), contentType="video/mp4")
     upload_id = session["uploadId"]
-    assert session["partSize"] >= 16 * 1024 * 1024 and session["parts"] == [] and session["expiresAt"]
+    assert session["partSize"] == ps and session["partCount"] == 3 and session["parts"] == [] and session["expiresAt"]
 
     part3 = put(c, upload_id, 3, chunks[2])
     assert part3 == {"partNumber": 3, "size": 1000, "etag": hashlib.md5(chunks[2]).hexdigest()}
-    put(c, upload_id, 1, b"x" * 1000)  # a damaged first try ...
+    put(c, upload_id, 1, b"x" * ps)  # a damaged first try ...
     # ... the connection breaks; the client asks what arrived, and resumes.
     listed = c.get(f"/api/v1/uploads/{upload_id}").json()
-    assert [p["partNumber"] for p in listed["parts"]] == [1, 3] and listed["receivedBytes"] == 2000
+    assert [p["partNumber"] for p in listed["parts"]] == [1, 3] and listed["receivedBytes"] == ps + 1000
     assert_error(c.post(f"/api/v1/uploads/{upload_id}/complete"), 400, "UPLOAD_INCOMPLETE")
 
     r = c.put(f"/api/v1/uploads/{upload_id}/parts/1", content=chunks[0])  # re-sent: replaces the first try
     assert r.headers["etag"] == f'"{hashlib.md5(chunks[0]).hexdigest()}"'
     put(c, upload_id, 2, chunks[1])
-    # More than the declared size is refused while streaming.
-    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/4", content=b"extra"), 413, "PART_TOO_LARGE")
+    # Part numbers stop at partCount (before: part 4 was stored, and the upload could never complete) ...
+    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/4", content=b"extra"), 400, "INVALID_PART_NUMBER")
+    # ... and every part has its declared size: partSize, the last one the rest.
+    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/3", content=b"e" * 1001), 413, "PART_TOO_LARGE")
+    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/2", content=b"short"), 400, "PART_SIZE_MISMATCH")
     etags = [
         {"partNumber": p["partNumber"], "etag": p["etag"]}
         for p in c.get(f"/api/v1/uploads/{upload_id}").json()["parts"]
@@ -60,7 +65,7 @@ def test_resumed_upload_out_of_order_with_a_resent_part(tools_client: TestClient
     assert r.status_code == 201, r.text
     file = r.json()["file"]
     assert (
-        file["size"] == 3000
+        file["size"] == 2 * ps + 1000
         and file["originalName"] == "movie.bin"
         and file["sha256"] == hashlib.sha256(data).hexdigest()
     )
@@ -86,7 +91,7 @@ def test_checksum_mismatch_keeps_nothing(tools_client: TestClient, app_env: Path
 def test_expired_session_and_abort(tools_client: TestClient, app_env: Path) -> None:
     c = tools_client
     old = start(c, b"12345")
-    put(c, old["uploadId"], 1, b"123")
+    put(c, old["uploadId"], 1, b"12345")
     with session_scope() as db:
         db.execute(
             update(UploadSession)
@@ -106,7 +111,7 @@ def test_expired_session_and_abort(tools_client: TestClient, app_env: Path) -> N
     assert_error(c.get(f"/api/v1/uploads/{live['uploadId']}"), 404, "UPLOAD_EXPIRED")
 
     aborted = start(c, b"abc")
-    put(c, aborted["uploadId"], 1, b"ab")
+    put(c, aborted["uploadId"], 1, b"abc")
     r = c.post(f"/api/v1/uploads/{aborted['uploadId']}/abort")
     assert r.json() == {"aborted": True, "uploadId": aborted["uploadId"]}
     assert not (app_env / "uploads" / aborted["uploadId"]).exists()
@@ -135,3 +140,36 @@ def test_limits_and_ownership(tools_client: TestClient) -> None:
     assert_error(
         c.post("/api/v1/uploads", json={"filename": "x", "size": 2 * 1024 * 1024}), 413, "STORAGE_QUOTA_EXCEEDED"
     )
+
+
+def test_open_sessions_and_declared_bytes_are_capped_per_user(
+    tools_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: 30 sessions declaring 10 GB each were accepted from one user."""
+    c = tools_client
+    monkeypatch.setenv("MAX_RESUMABLE_SESSIONS_PER_USER", "3")
+    monkeypatch.setenv("MAX_RESUMABLE_BYTES_PER_USER_GB", "15")
+    get_settings.cache_clear()
+    gb = 1024**3
+    assert c.post("/api/v1/uploads", json={"filename": "a.bin", "size": 10 * gb}).status_code == 201
+    r = c.post("/api/v1/uploads", json={"filename": "b.bin", "size": 6 * gb})
+    assert "MAX_RESUMABLE_BYTES_PER_USER_GB" in assert_error(r, 413, "UPLOAD_TOO_LARGE")["error"]
+    for name in ("c.bin", "d.bin"):
+        assert c.post("/api/v1/uploads", json={"filename": name, "size": 1000}).status_code == 201
+    r = c.post("/api/v1/uploads", json={"filename": "e.bin", "size": 1000})
+    assert "MAX_RESUMABLE_SESSIONS_PER_USER" in assert_error(r, 429, "TOO_MANY_REQUESTS")["error"]
+    assert r.headers["Retry-After"]
+    # Another user has their own budget.
+    other = user_client(c, "olga")
+    assert other.post("/api/v1/uploads", json={"filename": "a.bin", "size": 10 * gb}).status_code == 201
+
+
+def test_the_quota_counts_bytes_declared_by_open_sessions(tools_client: TestClient) -> None:
+    c = tools_client
+    assert c.put("/api/v1/settings", json={"storageQuotaMb": 3}).status_code == 200
+    mb = 1024 * 1024
+    assert c.post("/api/v1/uploads", json={"filename": "a.bin", "size": 2 * mb}).status_code == 201
+    # 2 MB declared and not yet sent still count: a second 2 MB session would pass the 3 MB quota.
+    r = c.post("/api/v1/uploads", json={"filename": "b.bin", "size": 2 * mb})
+    assert assert_error(r, 413, "STORAGE_QUOTA_EXCEEDED")["details"]["requestedBytes"] == 4 * mb
+    assert c.post("/api/v1/uploads", json={"filename": "c.bin", "size": mb // 2}).status_code == 201

@@ -1,0 +1,83 @@
+"""Admission dependencies for routes that take an upload or start a job.
+
+They run before the handler, so a refused request is answered before a byte of its body is read,
+and they hold no database connection while the body streams (the handler opens its own, briefly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import func, select
+
+from app.admission.disk import check_floor
+from app.admission.slots import UploadSlots, busy, too_many
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.db import session_scope
+from app.deps import CurrentUser
+from app.models import Job
+
+UNFINISHED = ("queued", "processing")
+
+
+def upload_slots(request: Request) -> UploadSlots:
+    state = request.app.state
+    if getattr(state, "upload_slots", None) is None:
+        state.upload_slots = UploadSlots()
+    return state.upload_slots
+
+
+def _unfinished_jobs(user_id: str) -> tuple[int, int]:
+    """(the user's, everyone's) jobs not finished yet, counted in the database so every process agrees."""
+    with session_scope() as db:
+        mine = db.scalar(
+            select(func.count()).select_from(Job).where(Job.user_id == user_id, Job.status.in_(UNFINISHED))
+        )
+        total = db.scalar(select(func.count()).select_from(Job).where(Job.status.in_(UNFINISHED)))
+    return mine or 0, total or 0
+
+
+async def check_job_room(principal: Principal) -> None:
+    settings = get_settings()
+    mine, total = await run_in_threadpool(_unfinished_jobs, principal.user_id)
+    if mine >= settings.queued_limit_per_user:
+        raise too_many("unfinished jobs", settings.queued_limit_per_user, "MAX_QUEUED_JOBS_PER_USER")
+    if total >= settings.queued_limit_total:
+        raise busy("unfinished jobs", settings.queued_limit_total, "MAX_QUEUED_JOBS")
+
+
+@asynccontextmanager
+async def _upload_slot(request: Request, principal: Principal) -> AsyncIterator[None]:
+    settings = get_settings()
+    slots = upload_slots(request)
+    slots.acquire(principal.user_id, settings.upload_limit_per_user, settings.upload_limit_total)
+    try:
+        yield
+    finally:
+        slots.release(principal.user_id)
+
+
+async def admit_upload(request: Request, principal: CurrentUser) -> AsyncIterator[None]:
+    """Holds one upload slot while the route streams its body: 507 / 429 / 503 before reading it."""
+    check_floor(get_settings())
+    async with _upload_slot(request, principal):
+        yield
+
+
+async def admit_job(request: Request, principal: CurrentUser) -> AsyncIterator[None]:
+    """admit_upload, and a place for one more job within MAX_QUEUED_JOBS(_PER_USER)."""
+    check_floor(get_settings())
+    await check_job_room(principal)
+    async with _upload_slot(request, principal):
+        yield
+
+
+# For add_api_route(dependencies=...) and route decorators; scope="function" releases the slot when
+# the handler returns, not after the answer has been sent.
+UPLOAD_ADMISSION: Any = Depends(admit_upload, scope="function")
+JOB_ADMISSION: Any = Depends(admit_job, scope="function")

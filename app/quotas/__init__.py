@@ -1,0 +1,1 @@
+"""Storage quotas per user and per team, set by an admin over the storageQuotaMb default."""

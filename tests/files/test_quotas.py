@@ -1,0 +1,70 @@
+"""Storage quotas an admin sets per user and per team (/api/v1/admin/quotas), over storageQuotaMb."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi.testclient import TestClient
+
+from tests.assertions import assert_error
+from tests.files.helpers import user_client
+
+MB = 1024 * 1024
+
+
+def _user_id(admin: TestClient, username: str) -> str:
+    return next(u["id"] for u in admin.get("/api/auth/users").json()["users"] if u["username"] == username)
+
+
+def _upload(c: TestClient, size: int):  # type: ignore[no-untyped-def]
+    return c.post("/api/v1/files/upload", files={"file": ("blob.bin", os.urandom(size), "application/octet-stream")})
+
+
+def test_a_users_own_quota_wins_over_their_teams_and_the_default(tools_client: TestClient) -> None:
+    admin = tools_client
+    olga, pia = user_client(admin, "olga"), user_client(admin, "pia")
+    olga_id, pia_id = _user_id(admin, "olga"), _user_id(admin, "pia")
+    team = admin.post("/api/v1/teams", json={"name": "small"}).json()
+    for name in ("olga", "pia"):
+        r = admin.put(f"/api/auth/users/{_user_id(admin, name)}", json={"team": "small"})
+        assert r.status_code == 200, r.text
+
+    r = admin.put(f"/api/v1/admin/quotas/teams/{team['id']}", json={"storageQuotaMb": 1})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"ok": True, "teamId": team["id"], "storageQuotaMb": 1}
+    r = admin.put(f"/api/v1/admin/quotas/users/{pia_id}", json={"storageQuotaMb": 0})  # pia: unlimited
+    assert r.status_code == 200, r.text
+
+    assert _upload(olga, 600_000).status_code == 201
+    body = assert_error(_upload(olga, 600_000), 413, "STORAGE_QUOTA_EXCEEDED")
+    assert body["details"]["quotaBytes"] == MB
+    # Declared bytes of a resumable session count before a byte is sent.
+    r = olga.post("/api/v1/uploads", json={"filename": "big.bin", "size": 500_000})
+    assert_error(r, 413, "STORAGE_QUOTA_EXCEEDED")
+    for _ in range(2):
+        assert _upload(pia, 600_000).status_code == 201
+    assert _upload(admin, 600_000).status_code == 201  # no team, no quota of their own: the default (none)
+
+    listed = admin.get("/api/v1/admin/quotas").json()
+    assert listed["defaultStorageQuotaMb"] == 0
+    assert listed["teams"] == [{"id": team["id"], "name": "small", "storageQuotaMb": 1}]
+    assert listed["users"] == [{"id": pia_id, "username": "pia", "storageQuotaMb": 0}]
+
+    # null removes an override: olga's own quota of 2 MB, then back to the team's.
+    assert admin.put(f"/api/v1/admin/quotas/users/{olga_id}", json={"storageQuotaMb": 2}).status_code == 200
+    assert _upload(olga, 600_000).status_code == 201
+    assert admin.put(f"/api/v1/admin/quotas/users/{olga_id}", json={"storageQuotaMb": None}).status_code == 200
+    assert_error(_upload(olga, 1000), 413, "STORAGE_QUOTA_EXCEEDED")
+
+
+def test_only_admins_set_quotas_and_bad_values_are_400(tools_client: TestClient) -> None:
+    admin = tools_client
+    olga = user_client(admin, "olga")
+    olga_id = _user_id(admin, "olga")
+    assert_error(olga.put(f"/api/v1/admin/quotas/users/{olga_id}", json={"storageQuotaMb": 0}), 403)
+    assert_error(olga.get("/api/v1/admin/quotas"), 403)
+    for bad in (-1, "lots", 1.5, 10**12):
+        r = admin.put(f"/api/v1/admin/quotas/users/{olga_id}", json={"storageQuotaMb": bad})
+        assert_error(r, 400, "VALIDATION_ERROR")
+    assert_error(admin.put("/api/v1/admin/quotas/users/nobody", json={"storageQuotaMb": 1}), 404)
+    assert_error(admin.put("/api/v1/admin/quotas/teams/nobody", json={"storageQuotaMb": 1}), 404)
