@@ -16,12 +16,13 @@ import redis
 from app.cluster import keys
 from app.cluster.connection import UNAVAILABLE, QueueUnavailable
 
-# Atomic check-and-record over several keys (sorted sets of attempt times): returns 0 when recorded,
-# else the seconds until the oldest attempt in a full window expires.
+# Atomic check-and-record over several keys (sorted sets of attempt times), each with its own limit
+# (ARGV[4...]): returns 0 when recorded, else the seconds until the oldest attempt in a full window expires.
 _ATTEMPT = """
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 local wait = 0
-for _, key in ipairs(KEYS) do
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[3 + i])
   redis.call('zremrangebyscore', key, '-inf', now - window)
   if redis.call('zcard', key) >= limit then
     local oldest = tonumber(redis.call('zrange', key, 0, 0, 'WITHSCORES')[2])
@@ -30,7 +31,7 @@ for _, key in ipairs(KEYS) do
 end
 if wait > 0 then return wait end
 for _, key in ipairs(KEYS) do
-  redis.call('zadd', key, now, ARGV[4])
+  redis.call('zadd', key, now, ARGV[3])
   redis.call('expire', key, math.ceil(window) + 1)
 end
 return 0
@@ -44,11 +45,12 @@ class RedisSlidingWindow:
         self.window_s = window_s
         self._attempt = client.register_script(_ATTEMPT)
 
-    def attempt(self, names: Sequence[str], limit: int) -> int:
+    def attempt(self, names: Sequence[str], limit: int | Sequence[int]) -> int:
+        limits = [limit] * len(names) if isinstance(limit, int) else list(limit)
         try:
             member = f"{time.time()}:{uuid.uuid4().hex[:8]}"
             found = self._attempt(
-                keys=[self.prefix + n for n in names], args=[time.time(), self.window_s, limit, member]
+                keys=[self.prefix + n for n in names], args=[time.time(), self.window_s, member, *limits]
             )
         except UNAVAILABLE as exc:
             raise QueueUnavailable("The shared login throttle (Redis) is unreachable; try again shortly") from exc

@@ -175,6 +175,7 @@ class Cluster:
 
     def sign_in(self, base: str) -> str:
         r = httpx.post(base + "/api/auth/login", json={"username": "admin", "password": "admin"}, timeout=30)
+        assert r.status_code == 200, r.text
         token = r.json()["token"]
         r = httpx.post(
             base + "/api/auth/change-password",
