@@ -84,7 +84,9 @@ def sign_download_url(job_id: str, filename: str, *, ttl_s: int | None = None, s
     """`/api/v1/download/<job>/<file>?exp=&sig=`, valid while the workspace lives (FILE_MAX_AGE_HOURS) unless
     ttl_s says otherwise."""
     settings = settings or get_settings()
-    exp = int(time.time()) + (ttl_s if ttl_s is not None else settings.file_max_age_hours * 3600)
+    # FILE_MAX_AGE_HOURS may be fractional, or 0 (workspaces kept): then the link lasts ten years.
+    ttl = ttl_s if ttl_s is not None else (settings.file_max_age_hours * 3600 or 10 * 365 * 86400)
+    exp = int(time.time() + ttl)
     sig = _signature(settings, "job", job_id, filename, str(exp))
     return f"/api/v1/download/{job_id}/{quote(filename)}?{_query(exp, sig)}"
 

@@ -128,7 +128,10 @@ def test_a_tool_failure_exits_1_with_its_reason(tmp_path: Path) -> None:
     png(tmp_path / "photo.png", 8, 8)
     done = lutra("run", "crop", "photo.png", "--set", "left=50", "--set", "width=2", "--set", "height=2", cwd=tmp_path)
     assert done.returncode == 1
-    assert done.stderr.strip() == "lutra: The crop area starts outside the image (8x8 pixels)"
+    assert (
+        done.stderr.strip()
+        == "lutra: The crop area (left 50, top 0, 2x2 px) extends beyond the image, which is 8x8 pixels"
+    )
 
 
 def _logo_and_background(folder: Path) -> None:
@@ -298,7 +301,7 @@ def test_remote_errors_map_to_exit_codes(tmp_path: Path, remote_env: dict[str, s
         cwd=tmp_path,
         env=remote_env,
     )
-    assert failed.returncode == 1 and "crop area starts outside the image" in failed.stderr
+    assert failed.returncode == 1 and "extends beyond the image, which is 8x8 pixels" in failed.stderr
     unreachable = lutra(
         "run", "resize", "photo.png", "--set", "width=4", "--server", "http://127.0.0.1:9", cwd=tmp_path
     )
