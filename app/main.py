@@ -164,7 +164,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         for task in cleanups:
             task.cancel()
-        await asyncio.gather(*cleanups, return_exceptions=True)
+        # Bounded, so that one background loop slow to notice its cancellation never hangs a shutdown.
+        await asyncio.wait(cleanups, timeout=10)
         await close_mcp(app)
         await automations.close()
         await runner.close()

@@ -120,7 +120,10 @@ class AutomationManager:
         tasks = [t for t in (self._watch_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Bounded: the file watcher's thread notices its stop event within a step, but a shutdown
+            # must never hang on it.
+            await asyncio.wait(tasks, timeout=5)
 
     # -- database -------------------------------------------------------------------------
 
