@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from app.automations.paths import DONE_DIR, FAILED_DIR
 from app.db import session_scope
+from app.engine.media.names import free_name
 from app.engine.spec import Step
 from app.engine.tool import Tool
 from app.errors import LutraError
@@ -88,15 +89,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    target = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    number = 1
-    while target.exists():
-        target = folder / f"{stem}-{number}{suffix}"
-        number += 1
-    return target
-
 
 def write_atomically(produced: Path, folder: Path, name: str, on_conflict: str) -> Path | None:
     """Copies a result into place under a temporary name, flushes it and renames it; None when skipped."""
@@ -115,7 +107,7 @@ def write_atomically(produced: Path, folder: Path, name: str, on_conflict: str) 
         else:
             # link() refuses an existing name, so two writers never take the same one.
             while True:
-                target = _free_name(folder, name)
+                target = free_name(folder, name)
                 try:
                     os.link(temp, target)
                     break
@@ -137,7 +129,7 @@ def after_success(plan: Plan, name: str) -> None:
     elif plan.after_success == "move":
         done = plan.source / DONE_DIR
         done.mkdir(exist_ok=True)
-        os.replace(source, _free_name(done, name))
+        os.replace(source, free_name(done, name))
 
 
 def set_aside_failed(plan: Plan, name: str, error: str) -> None:
@@ -145,7 +137,7 @@ def set_aside_failed(plan: Plan, name: str, error: str) -> None:
     source = plan.source / name
     failed = plan.source / FAILED_DIR
     failed.mkdir(exist_ok=True)
-    target = _free_name(failed, name)
+    target = free_name(failed, name)
     if source.exists():
         os.replace(source, target)
     (failed / f"{target.name}.error.txt").write_text(error + "\n", encoding="utf-8")

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.engine.media import names
+
 # Exit codes (the issue's contract; scripts branch on them).
 DONE, FAILED, BAD_INPUT, UNAVAILABLE = 0, 1, 2, 3
 
@@ -108,13 +110,7 @@ def expand_inputs(items: list[str]) -> Inputs:
 
 def free_name(folder: Path, name: str) -> Path:
     """name, or name_1, name_2 ... when a file of that name already exists: never overwrite silently."""
-    candidate = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    n = 1
-    while candidate.exists():
-        candidate = folder / f"{stem}_{n}{suffix}"
-        n += 1
-    return candidate
+    return names.free_name(folder, name, sep="_")
 
 
 def place_outputs(outputs: list[Path], target: str | None) -> list[Path]:
