@@ -64,7 +64,7 @@ def job_view(job: Job, live: dict[str, Any] | None = None) -> dict[str, Any]:
 async def get_job(job_id: str, request: Request, principal: CurrentUser) -> Any:
     """The state the progress stream would show now; `result` (with the download URLs) once completed."""
     job = await visible_job(job_id, principal)
-    live = job_service(request).bus.latest(job_id) if job.status not in TERMINAL else None
+    live = await job_service(request).bus.latest(job_id) if job.status not in TERMINAL else None
     return job_view(job, live)
 
 
@@ -101,5 +101,5 @@ async def list_jobs(
         raise Forbidden("Missing permission: audit:read")
     rows, next_cursor = await run_in_threadpool(_page, principal, everyone, status, tool, limit, cursor_)
     bus = job_service(request).bus
-    jobs = [job_view(j, bus.latest(j.id) if j.status not in TERMINAL else None) for j in rows]
+    jobs = [job_view(j, await bus.latest(j.id) if j.status not in TERMINAL else None) for j in rows]
     return {"jobs": jobs, "nextCursor": next_cursor}
