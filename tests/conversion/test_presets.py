@@ -35,7 +35,8 @@ def test_preset_converts_its_input(av: TestClient, samples: Samples, preset: Pre
     body = finish(av, _post(av, preset, name, data))
     result = download(av, body)
     if preset.base == "pdf-to-image":
-        assert body["pages"] == 1  # one page: the image itself, not a ZIP
+        # One page: the image itself, not a ZIP.
+        assert [p["page"] for p in body["pages"]] == [1] and body["zipUrl"] is None
     assert real_kind(result, tmp_path) == OUTPUT_KINDS.get(preset.output, preset.output)
 
 

@@ -410,7 +410,7 @@ def test_an_admin_turns_a_tool_off_and_it_disappears_for_a_user(new_page: NewPag
         expect(user.locator('.tool-card[data-tool="rotate"]')).to_have_count(0)
         # A user's role has no admin tabs.
         user.goto("/settings")
-        expect(user.locator(".tabs a")).to_have_text(["Profile", "API keys"])
+        expect(user.locator(".tabs a")).to_have_text(["Profile", "API keys", "Webhooks"])  # webhooks are per user
         user.goto("/tools/image/rotate")
         expect(user.get_by_role("heading", name="Tool not found")).to_be_visible()
 
