@@ -25,6 +25,12 @@ CATEGORIES: tuple[str, ...] = (
     "File",
 )
 
+
+def category_slug(category: str) -> str:
+    """A stable id for URLs and element ids: "Watermark & Overlay" -> "watermark-overlay"."""
+    return re.sub(r"[^a-z0-9]+", "-", category.lower()).strip("-")
+
+
 # Where a tool of each section goes when the seed does not name it.
 SECTION_DEFAULTS: dict[str, str] = {
     "image": "Utilities",
@@ -97,21 +103,9 @@ _PLACEMENT: dict[str, tuple[str, ...]] = {
 }
 TOOL_CATEGORY: dict[str, str] = {tool_id: category for category, ids in _PLACEMENT.items() for tool_id in ids}
 
-# One symbol per category, for every tool without a picture of its own.
-CATEGORY_ICONS: dict[str, str] = {
-    "Essentials": "cat-essentials",
-    "Optimization": "cat-optimization",
-    "Adjustments": "cat-adjustments",
-    "AI Tools": "cat-ai",
-    "Watermark & Overlay": "cat-watermark",
-    "Utilities": "cat-utilities",
-    "Layout & Composition": "cat-layout",
-    "Format & Conversion": "cat-format",
-    "Video": "cat-video",
-    "Audio": "cat-audio",
-    "Document": "cat-document",
-    "File": "cat-file",
-}
+# One symbol per category ("cat-" and its slug), for every tool without a picture of its own.
+CATEGORY_ICONS: dict[str, str] = {category: "cat-" + category_slug(category) for category in CATEGORIES}
+
 
 # Specific pictures for common tools (symbol id -> tools).
 _ICON_TOOLS: dict[str, tuple[str, ...]] = {
@@ -145,8 +139,3 @@ def category_for(tool_id: str, section: str) -> str:
 def icon_for(tool_id: str, category: str) -> str:
     """The tool's own picture when it has one, else its category's."""
     return TOOL_ICON.get(tool_id) or CATEGORY_ICONS.get(category, "cat-utilities")
-
-
-def category_slug(category: str) -> str:
-    """A stable id for URLs and element ids: "Watermark & Overlay" -> "watermark-overlay"."""
-    return re.sub(r"[^a-z0-9]+", "-", category.lower()).strip("-")
