@@ -219,6 +219,8 @@ class Tool:
     produces: tuple[Produces, ...] = ()
     # The catalog group a client shows the tool under (the seed's headings, e.g. "Format & Conversion").
     category: str | None = None
+    # Its symbol id in the UI's SVG sprite; the registry fills both from app/engine/categories.py when unset.
+    icon: str | None = None
 
     @property
     def path(self) -> str:
@@ -236,6 +238,7 @@ class Tool:
             "formats": list(self.formats),
             "feature": self.feature,
             "category": self.category,
+            "icon": self.icon,
             # What it converts into (for any-to-any conversion): format, the settings that make it, from which inputs.
             "produces": [
                 {"format": p.to, "settings": dict(p.settings), "from": list(p.from_kinds) or None}
@@ -279,6 +282,7 @@ def tool(
     preflight: Callable[[Any], None] | None = None,
     produces: tuple[Produces, ...] = (),
     category: str | None = None,
+    icon: str | None = None,
 ) -> Callable[[RunFunction], RunFunction]:
     """Declares and registers a tool; decorate the module's run function with it."""
 
@@ -303,6 +307,7 @@ def tool(
                 preflight=preflight,
                 produces=produces,
                 category=category,
+                icon=icon,
             )
         )
         return run

@@ -98,6 +98,10 @@ def _describe_with_feature(tool: Tool) -> dict[str, Any]:
         problem = feature_problem(tool)
         body["featureName"] = bundle.name if bundle else tool.feature
         body["featureInstalled"] = problem is None
+        # What an install would fetch for this tool (its own models, else the whole bundle), so a
+        # client can say "needs the X model (N MB)" before anyone uploads a file.
+        only = list(tool.models) or None
+        body["featureDownloadSize"] = bundle.download_size(only) if bundle and problem is not None else 0
     return body
 
 

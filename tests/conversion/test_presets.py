@@ -56,7 +56,7 @@ def test_presets_are_catalog_tools(av: TestClient) -> None:
         assert entry["section"] == preset.section
         assert entry["category"] == "Format & Conversion"
         assert entry["endpoint"] == f"/api/v1/tools/{preset.section}/{preset.id}"
-    assert tools["convert"]["category"] is None  # base tools keep their own place
+    assert tools["convert"]["category"] == "Essentials"  # base tools keep their own place
     one = av.get("/api/v1/tools/image/heic-to-jpg").json()
     assert one["title"] == "HEIC to JPG"
     assert one["inputs"]["kinds"] == ["heif"]

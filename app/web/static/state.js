@@ -11,6 +11,27 @@ export const SECTIONS = [
   ['files', 'Files'],
 ];
 
+// The catalog's categories in the seed's order (app/engine/categories.py); each tool names one.
+export const CATEGORIES = [
+  'Essentials',
+  'Optimization',
+  'Adjustments',
+  'AI Tools',
+  'Watermark & Overlay',
+  'Utilities',
+  'Layout & Composition',
+  'Format & Conversion',
+  'Video',
+  'Audio',
+  'Document',
+  'File',
+];
+
+/** "Watermark & Overlay" -> "watermark-overlay" (as the server's category_slug). */
+export function categorySlug(category) {
+  return String(category).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
 export const state = {
   authEnabled: true,
   // From /api/v1/config/auth: { enabled, label } of single sign-on, and whether passwords may log in.
