@@ -122,7 +122,8 @@ async def respond_with_zip(
             intake.upload_done()
     if not summary["fileResults"]:
         raise _all_failed(summary)
-    await service.finish_batch(batch_id, summary)
+    summary["processedSize"] = len(zip_stream)
+    await service.finish_batch(batch_id, summary, bytes_out=len(zip_stream))
     headers = {
         "Content-Disposition": f'attachment; filename="{_zip_name(label, batch_id)}"',
         "X-Job-Id": batch_id,
@@ -195,7 +196,7 @@ async def _zip_in_background(
         name = _zip_name(label, batch_id)
         size = await run_in_threadpool(_write_zip, zip_stream, service.output_dir(batch_id) / name)
         summary |= {"downloadUrl": download_url(batch_id, name), "processedSize": size}
-        await service.finish_batch(batch_id, summary)
+        await service.finish_batch(batch_id, summary, bytes_out=size)
     except Exception as exc:
         log.exception("batch %s failed", batch_id)
         await service.finish_failed(batch_id, "The batch failed unexpectedly", {"code": type(exc).__name__})

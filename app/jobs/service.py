@@ -218,7 +218,8 @@ def _insert_job(
                 user_id=user_id,
                 kind=kind,
                 tool_id=tool.id if tool else kind,
-                section=tool.section if tool else "",
+                # No tool of its own: a pipeline (on one file or a batch), else bookkeeping (upload, feature).
+                section=tool.section if tool else ("pipeline" if kind in ("pipeline", "batch") else ""),
                 settings=settings,
                 status="queued",
                 bytes_in=bytes_in,
@@ -423,13 +424,16 @@ class JobService:
         self.bus.publish(job_id, final_event(job_id, outcome.status, result, error, seq))
         return None
 
-    async def finish_batch(self, job_id: str, summary: dict[str, Any]) -> None:
-        await self.finish_with(job_id, summary)
+    async def finish_batch(self, job_id: str, summary: dict[str, Any], bytes_out: int = 0) -> None:
+        """Completes a batch; bytes_out is the size of what it answered (the ZIP), for the usage report."""
+        await self.finish_with(job_id, summary, bytes_out=bytes_out)
 
-    async def finish_with(self, job_id: str, result: dict[str, Any]) -> None:
+    async def finish_with(self, job_id: str, result: dict[str, Any], *, bytes_out: int = 0) -> None:
         """Completes a job that produced data rather than files (e.g. a model install, a batch's summary)."""
         seq, now = stamp()
-        await run_in_threadpool(_finish_job, job_id, status="completed", progress=100, result=result, finished_at=now)
+        await run_in_threadpool(
+            _finish_job, job_id, status="completed", progress=100, result=result, bytes_out=bytes_out, finished_at=now
+        )
         self.bus.publish(job_id, final_event(job_id, "completed", result, None, seq))
 
     async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
