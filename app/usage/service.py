@@ -63,7 +63,15 @@ def report(db: Session, user_ids: list[str] | None, start: datetime, end: dateti
     wanted = [u.id for u in users]
 
     jobs_q = select(
-        Job.user_id, Job.kind, Job.section, Job.tool_id, Job.status, Job.bytes_in, Job.bytes_out, Job.started_at, Job.finished_at
+        Job.user_id,
+        Job.kind,
+        Job.section,
+        Job.tool_id,
+        Job.status,
+        Job.bytes_in,
+        Job.bytes_out,
+        Job.started_at,
+        Job.finished_at,
     ).where(Job.created_at >= start, Job.created_at < end, Job.kind.not_in(NOT_WORK), Job.user_id.in_(wanted))
     totals: dict[str, dict[str, Any]] = defaultdict(_counter)
     sections: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_counter))

@@ -38,7 +38,9 @@ def test_batches_pipelines_and_lookups(tools_client: TestClient) -> None:
 
     # A pipeline on one file: counted under "pipeline", not under an empty section.
     pipeline = json.dumps({"steps": [{"toolId": "test-copy", "settings": {}}]})
-    r = alice.post("/api/v1/pipeline/execute", files={"file": ("p.png", image, "image/png")}, data={"pipeline": pipeline})
+    r = alice.post(
+        "/api/v1/pipeline/execute", files={"file": ("p.png", image, "image/png")}, data={"pipeline": pipeline}
+    )
     assert r.status_code == 200, r.text
 
     # The UI's previews of a PDF's pages and its page count are look-ups, not jobs the user ran.
