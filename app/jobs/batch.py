@@ -172,10 +172,17 @@ async def _run_and_zip(
 
 
 def _write_zip(zip_stream: ZipStream, path: Path) -> int:
+    """Writes under a hidden temporary name and renames at the end: a crash never leaves half a ZIP
+    under the name the job's result points to."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for chunk in zip_stream:
-            out.write(chunk)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        with tmp.open("wb") as out:
+            for chunk in zip_stream:
+                out.write(chunk)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path.stat().st_size
 
 

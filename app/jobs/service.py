@@ -21,6 +21,7 @@ from app.auth.signed_urls import sign_download_url
 from app.config import Settings
 from app.db import session_scope
 from app.engine.ai.bundles import FeatureNotInstalled
+from app.engine.execute import partial_dir
 from app.engine.media.probe import check_input
 from app.engine.media.sniff import accepts, expand_kinds, sniff_file
 from app.engine.runner import Runner
@@ -416,6 +417,8 @@ class JobService:
             )
             self.bus.publish(job_id, final_event(job_id, "completed", body, None, seq))
             return body
+        # A worker that died mid-tool (crash, timeout kill) could not remove its half-written folder.
+        await run_in_threadpool(shutil.rmtree, partial_dir(self.output_dir(job_id)), True)
         error = outcome.error or "Processing failed"
         result = {"httpStatus": outcome.http_status, "code": outcome.code}
         await run_in_threadpool(
