@@ -177,6 +177,15 @@ class Action:
     settings: type[ToolSettings] | None = None  # None: the tool's own settings model
     returns: Literal["json", "file"] = "json"
 
+    @property
+    def lookup(self) -> bool:
+        """True for a sub-route that looks at an input (page count, metadata, a page preview for the UI)
+        rather than making a result someone asked for: its job is not counted as usage."""
+        return self.name in LOOKUP_ACTIONS
+
+
+LOOKUP_ACTIONS = frozenset({"info", "inspect", "preview"})
+
 
 Validator = Callable[[InputFile], None]
 

@@ -122,7 +122,8 @@ async def respond_with_zip(
             intake.upload_done()
     if not summary["fileResults"]:
         raise _all_failed(summary)
-    await service.finish_batch(batch_id, summary)
+    summary["processedSize"] = len(zip_stream)
+    await service.finish_batch(batch_id, summary, bytes_out=len(zip_stream))
     headers = {
         "Content-Disposition": f'attachment; filename="{_zip_name(label, batch_id)}"',
         "X-Job-Id": batch_id,
@@ -171,10 +172,17 @@ async def _run_and_zip(
 
 
 def _write_zip(zip_stream: ZipStream, path: Path) -> int:
+    """Writes under a hidden temporary name and renames at the end: a crash never leaves half a ZIP
+    under the name the job's result points to."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for chunk in zip_stream:
-            out.write(chunk)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        with tmp.open("wb") as out:
+            for chunk in zip_stream:
+                out.write(chunk)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path.stat().st_size
 
 
@@ -195,7 +203,7 @@ async def _zip_in_background(
         name = _zip_name(label, batch_id)
         size = await run_in_threadpool(_write_zip, zip_stream, service.output_dir(batch_id) / name)
         summary |= {"downloadUrl": download_url(batch_id, name), "processedSize": size}
-        await service.finish_batch(batch_id, summary)
+        await service.finish_batch(batch_id, summary, bytes_out=size)
     except Exception as exc:
         log.exception("batch %s failed", batch_id)
         await service.finish_failed(batch_id, "The batch failed unexpectedly", {"code": type(exc).__name__})

@@ -271,9 +271,8 @@ async def run_action(request: Request, principal: Principal, tool: Tool, action:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
     checked = checked or CheckedInputs([])
-    await service.create(
-        job_id, principal.user_id, "action", tool, {**values, "action": action.name}, checked.total_bytes
-    )
+    kind = "lookup" if action.lookup else "action"  # lookups (the UI's PDF previews, ...) are not usage
+    await service.create(job_id, principal.user_id, kind, tool, {**values, "action": action.name}, checked.total_bytes)
     spec = service.spec(job_id, [Step(tool.id, values, action.name)], checked, tool.timeout_s)
     outcome = await service.run_spec(spec, start_within=spec.timeout_s)
     body = await service.finish(job_id, outcome, checked.total_bytes)

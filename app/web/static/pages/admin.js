@@ -490,6 +490,22 @@ export async function systemTab(panel) {
       ]),
     ),
     h('section.card', { 'aria-label': 'Engines' }, h('h2', {}, 'Engines'), table(['Engine', 'Version'], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
-    h('section.card', { 'aria-label': 'AI' }, h('h2', {}, 'AI'), facts(Object.entries(report.ai || {}).map(([key, value]) => [humanize(key), valueCell(value)]))),
+    aiCard(report.ai || {}),
+  );
+}
+
+/** The AI runtime as facts, and its bundles ({name: installed}) as a table with one row per bundle. */
+function aiCard(ai) {
+  const { bundles, ...runtime } = ai;
+  const rows = Object.entries(bundles || {}).map(([name, installed]) => [
+    h('span.bundle-name', {}, humanize(name)),
+    h(`span.badge.status-${installed ? 'ok' : 'bad'}`, {}, installed ? 'installed' : 'not installed'),
+  ]);
+  return h(
+    'section.card',
+    { 'aria-label': 'AI' },
+    h('h2', {}, 'AI'),
+    facts(Object.entries(runtime).map(([key, value]) => [humanize(key), valueCell(value)])),
+    bundles ? table(['Bundle', 'Installed'], rows, { empty: 'No AI bundles known.', caption: 'Bundles' }) : null,
   );
 }

@@ -118,6 +118,9 @@ async function profileTab(panel) {
   }
 }
 
+// Jobs without a tool of their own (the usage report's "pipeline" section).
+const PIPELINE_RUNS = { pipeline: 'Pipeline', batch: 'Pipeline batch' };
+
 function usageView(report) {
   const quota = report.storage.quotaBytes;
   return [
@@ -129,7 +132,7 @@ function usageView(report) {
     ]),
     table(
       ['Tool', 'Section', 'Jobs', 'Failed', 'In', 'Out'],
-      report.byTool.map((t) => [state.toolById.get(t.toolId)?.title || t.toolId, t.section, t.total, t.failed, formatBytes(t.bytesIn), formatBytes(t.bytesOut)]),
+      report.byTool.map((t) => [state.toolById.get(t.toolId)?.title || PIPELINE_RUNS[t.toolId] || t.toolId, t.section, t.total, t.failed, formatBytes(t.bytesIn), formatBytes(t.bytesOut)]),
       { empty: 'No jobs this month.' },
     ),
   ];
