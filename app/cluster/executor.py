@@ -128,8 +128,11 @@ class CeleryExecutor:
 
     async def cluster_status(self) -> dict[str, Any]:
         """The workers online (each with its queues, concurrency, running jobs, last heartbeat) and queue depths."""
-        found = await self.workers_online()
-        return {"workers": found, "queues": await workers.queue_depths(self.hub.client)}
+        try:
+            found = await self.workers_online()
+            return {"workers": found, "queues": await workers.queue_depths(self.hub.client)}
+        except UNAVAILABLE as exc:
+            raise QueueUnavailable() from exc
 
     def stats(self) -> dict[str, int]:
         running = sum(1 for w in self._waiting.values() if w.started_at is not None)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app import __version__
 from app.engine.spec import JobSpec, Outcome
 from app.engine.worker import WorkerProcess
 
@@ -72,10 +74,12 @@ class Runner:
         worker = {
             "name": "embedded",
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "queues": ["local"],
             "concurrency": self.concurrency,
             "runningJobs": sorted(self._active),
             "heartbeat": time.time(),
+            "version": __version__,
         }
         return {"workers": [worker], "queues": {"local": stats["pending"]}}
 

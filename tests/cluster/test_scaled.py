@@ -138,10 +138,10 @@ def terminal(client: httpx.Client, job_id: str, limit: float = 60) -> dict[str, 
 
 
 def running_worker(client: httpx.Client, job_id: str) -> dict[str, Any]:
-    """The worker that runs the job, as admin health describes it (waits until one has taken it)."""
+    """The worker that runs the job, as the admin workers list describes it (waits until one has taken it)."""
 
     def find() -> dict[str, Any] | None:
-        found = [w for w in client.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
+        found = [w for w in client.get("/api/v1/admin/workers").json()["workers"] if job_id in w["runningJobs"]]
         return found[0] if found else None
 
     return wait_until(find, 30, "a worker to take the job", every=0.5)
