@@ -247,6 +247,13 @@ class CeleryExecutor:
         elif kind == "done":
             waiter.future.set_result(outcome_from_dict(message["outcome"]))
 
+    async def cancel_requested(self, job_id: str) -> bool:
+        """Whether any API node cancelled the job (or its batch): the cancel flag in Redis."""
+        try:
+            return any(await self.hub.client.mget(cancel_keys(job_id)))
+        except UNAVAILABLE:
+            return False  # the items' own waits still see the flag once Redis is back
+
     def cancel(self, job_id: str) -> bool:
         """Marks the job cancelled in Redis: the worker running it (on any node) stops it."""
         if not self.hub.connected.is_set():

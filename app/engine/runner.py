@@ -151,6 +151,11 @@ class Runner:
             elif kind == "done":
                 return message[1]
 
+    async def cancel_requested(self, job_id: str) -> bool:
+        """The executor seam's shared cancel flag: one process here, where the JobService's own record
+        is the whole truth, so nothing else to ask."""
+        return False
+
     def cancel(self, job_id: str) -> bool:
         """Asks a queued or running job to stop; a running one is killed if it doesn't stop in time."""
         self._cancel_requested.add(job_id)
