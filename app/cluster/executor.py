@@ -35,6 +35,7 @@ POLL_S = 2.0
 # Beyond the tool's own limit (which the worker enforces): time for the reply to come back.
 REPLY_SLACK_S = 30.0
 # A kombu publish retried once, quickly: a lost Redis answers 503 in about a second, not minutes.
+REQUEUED_MESSAGE = "Queued again: its worker stopped before finishing it"
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
@@ -244,6 +245,12 @@ class CeleryExecutor:
                 waiter.on_start()
         elif kind == "progress":
             waiter.on_progress(float(message.get("pct", 0)), message.get("message"))
+        elif kind == "requeued":
+            # A stopping worker handed the job back to the queue: it waits for the next worker, and
+            # its stream says so instead of showing the stopped run's last progress.
+            waiter.started_at = None
+            waiter.worker = None
+            waiter.on_progress(0.0, REQUEUED_MESSAGE)
         elif kind == "done":
             waiter.future.set_result(outcome_from_dict(message["outcome"]))
 
