@@ -27,6 +27,7 @@ import redis
 from app import __version__
 from tests.ai.test_features import double_model, write_manifest
 from tests.cluster.helpers import (
+    ADMIN_PASSWORD,
     Cluster,
     RedisServer,
     free_port,
@@ -252,6 +253,42 @@ def test_the_rate_limit_is_counted_across_api_nodes(cluster: Cluster) -> None:
                 break  # all three in one fixed one-minute window (else a new minute began: again)
         first, second, third = (int(h["X-RateLimit-Remaining"]) for h in answers)
         assert second == first - 1 and third == first - 2
+
+
+def test_a_tool_turned_off_a_key_revoked_or_a_session_ended_on_one_node_holds_on_the_other(
+    cluster: Cluster,
+) -> None:
+    (_, a_base), (_, b_base) = cluster.apis
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        assert "rotate" in {t["id"] for t in b.get("/api/v1/tools").json()["tools"]}
+        assert a.put("/api/v1/settings", json={"disabledTools": ["rotate"]}).status_code == 200
+        try:
+            # Node B caches tool visibility for 2 s at most.
+            wait_until(
+                lambda: "rotate" not in {t["id"] for t in b.get("/api/v1/tools").json()["tools"]}, 10, "B to see it"
+            )
+            r = b.post(
+                "/api/v1/tools/image/rotate",
+                files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+                data={"settings": json.dumps({"angle": 90})},
+            )
+            assert r.status_code == 404 and r.json()["code"] == "TOOL_NOT_FOUND", r.text
+        finally:
+            assert a.put("/api/v1/settings", json={"disabledTools": []}).status_code == 200
+        key = a.post("/api/v1/api-keys", json={"name": "scaled"}).json()
+        with_key = {"Authorization": f"Bearer {key['key']}"}
+        assert httpx.get(b_base + "/api/auth/session", headers=with_key).status_code == 200
+        assert a.delete(f"/api/v1/api-keys/{key['id']}").status_code == 200
+        r = httpx.get(b_base + "/api/auth/session", headers=with_key)
+        assert r.status_code == 401 and r.json()["code"] == "INVALID_API_KEY"
+    token = httpx.post(
+        a_base + "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["token"]
+    session = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(b_base + "/api/auth/session", headers=session).status_code == 200
+    assert httpx.post(a_base + "/api/auth/logout", headers=session).status_code == 200
+    r = httpx.get(b_base + "/api/auth/session", headers=session)
+    assert r.status_code == 401 and r.json()["code"] == "AUTH_REQUIRED"
 
 
 def test_a_worker_of_another_version_refuses_to_start(cluster: Cluster, redis_server: RedisServer) -> None:
