@@ -318,6 +318,37 @@ def test_a_batch_fans_out_over_the_workers(cluster: Cluster) -> None:
             assert pyvips.Image.new_from_buffer(archive.read(name), "").width == 10
 
 
+def test_a_batch_runs_on_both_workers_at_once_and_a_pipeline_batch_fans_out_too(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        files = [("files", (f"s{i}.jpg", jpeg(), "image/jpeg")) for i in range(4)]
+        r = a.post(
+            "/api/v1/tools/files/test-sleep/batch?async=true",
+            files=files,
+            data={"settings": json.dumps({"seconds": 4, "steps": 8})},
+        )
+        assert r.status_code == 202, r.text
+        batch_id = r.json()["jobId"]
+
+        def busy_workers() -> set[int]:
+            found = b.get("/api/v1/admin/workers").json()["workers"]
+            return {w["pid"] for w in found if any(j.startswith(batch_id + ".") for j in w["runningJobs"])}
+
+        # One task per file: the two workers (two jobs at once each) run the batch's files side by side.
+        wait_until(lambda: len(busy_workers()) == 2, 30, "both workers to run the batch's files")
+        event = terminal(b, batch_id, limit=90)
+        assert event["status"] == "completed" and event["completedFiles"] == 4, event
+
+        steps = [{"toolId": "resize", "settings": {"width": 20}}, {"toolId": "rotate", "settings": {"angle": 90}}]
+        files = [("files", (f"q{i}.jpg", jpeg(), "image/jpeg")) for i in range(3)]
+        r = b.post("/api/v1/pipeline/batch", files=files, data={"pipeline": json.dumps({"steps": steps})})
+        assert r.status_code == 200, r.text
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        assert len(archive.namelist()) == 3
+        for name in archive.namelist():
+            image = pyvips.Image.new_from_buffer(archive.read(name), "")
+            assert (image.width, image.height) == (15, 20)  # 64x48 -> 20x15 -> rotated
+
+
 def test_a_job_whose_api_node_dies_is_not_left_running(cluster: Cluster) -> None:
     third = cluster.start_api()
     proc = cluster.apis.pop()[0]
