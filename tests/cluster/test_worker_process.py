@@ -129,7 +129,7 @@ def test_the_first_sigterm_lets_the_running_job_finish_and_takes_no_new_one(clus
     base = cluster.apis[0][1]
     proc = new_worker(cluster, base)
     with cluster.client(base) as api:
-        first = start_job(api, "test-sleep", {"seconds": 6, "steps": 12})
+        first = start_job(api, "test-sleep", {"seconds": 12, "steps": 12})
         assert running_on(api, first)["pid"] == proc.pid
         proc.send_signal(signal.SIGTERM)
         second = start_job(api, "test-sleep", {"seconds": 0.2, "steps": 1})
@@ -147,6 +147,25 @@ def test_the_first_sigterm_lets_the_running_job_finish_and_takes_no_new_one(clus
         wait_until(lambda: job(api, second)["status"] == "completed", 60, "the next worker to run it")
         stop(other)
         cluster.workers.remove(other)
+
+
+def test_a_busy_worker_leaves_further_tasks_in_the_queue_for_another(cluster: Cluster) -> None:
+    base = cluster.apis[0][1]
+    busy = new_worker(cluster, base)
+    with cluster.client(base) as api:
+        first = start_job(api, "test-sleep", {"seconds": 40, "steps": 40})
+        assert running_on(api, first)["pid"] == busy.pid
+        second = start_job(api, "test-sleep", {"seconds": 0.2, "steps": 1})
+        time.sleep(2)  # time enough for a prefetching worker to have reserved it
+        assert health(base)["queued"] == 1 and is_queued(job(api, second))
+        other = new_worker(cluster, base)
+        wait_until(lambda: job(api, second)["status"] == "completed", 30, "the idle worker to run it")
+        assert job(api, first)["status"] == "processing"  # taken at once, not after the busy one's job
+        assert api.post(f"/api/v1/jobs/{first}/cancel").json() == {"canceled": True}
+        wait_until(lambda: job(api, first)["status"] == "canceled", 30, "the first job to end")
+        for proc in (busy, other):
+            stop(proc)
+            cluster.workers.remove(proc)
 
 
 @pytest.mark.parametrize("second_signal", [signal.SIGTERM, signal.SIGINT])
