@@ -55,7 +55,7 @@ async def process_batch(
         service.add_child(batch_id, child)
         if i in checked.rejected:
             results[i] = {"file": ref.name, "error": checked.rejected[i][1]}
-        elif service.is_cancelled(batch_id):
+        elif await service.cancel_requested(batch_id):
             results[i] = {"file": ref.name, "error": "Canceled"}
         else:
             spec = service.spec(
@@ -147,9 +147,11 @@ def _all_failed(summary: dict[str, Any]) -> LutraError:
 async def _run_and_zip(
     service: JobService, batch_id: str, steps: list[Step], checked: CheckedInputs, timeout_s: float | None
 ) -> tuple[ZipStream, dict[str, Any]]:
-    """Runs every file; answers the ZIP of the outputs (not yet read) and the summary. All failed: the job fails."""
+    """Runs every file; answers the ZIP of the outputs (not yet read) and the summary. All failed: the job
+    fails; nothing done because it was cancelled (on any node): it ends canceled."""
     try:
         results = await process_batch(service, batch_id, steps, checked, timeout_s)
+        cancelled = await service.cancel_requested(batch_id)
     finally:
         service.forget(batch_id)
     zip_stream = ZipStream(sized=True)
@@ -166,7 +168,9 @@ async def _run_and_zip(
             file_results.setdefault(str(i), arcname)
     total = len(results)
     summary = {"fileResults": file_results, "errors": errors, "totalFiles": total, "failedFiles": len(errors)}
-    if not file_results:
+    if not file_results and cancelled:
+        await service.finish_failed(batch_id, "Canceled", summary, status="canceled")
+    elif not file_results:
         await service.finish_failed(batch_id, "All files failed processing", summary)
     return zip_stream, summary
 

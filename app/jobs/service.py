@@ -285,6 +285,16 @@ class JobService:
     def is_cancelled(self, job_id: str) -> bool:
         return job_id in self._cancelled
 
+    async def cancel_requested(self, job_id: str) -> bool:
+        """Whether the job was cancelled here or, in the scaled mode, through another API node (a batch
+        fanned out by this node asks before each file, so a cancel made elsewhere stops the queueing)."""
+        if job_id in self._cancelled:
+            return True
+        if await self.runner.cancel_requested(job_id):
+            self._cancelled.add(job_id)
+            return True
+        return False
+
     def add_child(self, parent: str, child: str) -> None:
         self._children.setdefault(parent, set()).add(child)
 
@@ -439,10 +449,10 @@ class JobService:
         )
         self.bus.publish(job_id, final_event(job_id, "completed", result, None, seq))
 
-    async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
+    async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any], status: str = "failed") -> None:
         seq, now = stamp()
-        await run_in_threadpool(_finish_job, job_id, status="failed", error=error, result=summary, finished_at=now)
-        self.bus.publish(job_id, final_event(job_id, "failed", summary, error, seq))
+        await run_in_threadpool(_finish_job, job_id, status=status, error=error, result=summary, finished_at=now)
+        self.bus.publish(job_id, final_event(job_id, status, summary, error, seq))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

@@ -308,3 +308,17 @@ def test_a_queued_job_streams_in_the_seeds_vocabulary(start_app: StartApp) -> No
     assert (events[0]["status"], events[0]["progress"], events[0]["message"]) == ("processing", 0, "Queued")
     assert_frames(events, second.json()["jobId"])
     assert events[-1]["status"] == "completed"
+
+
+def test_a_running_job_is_listed_under_its_worker(tools_client: TestClient) -> None:
+    r = post_tool(tools_client, "files/test-sleep", [("a.png", png())], {"seconds": 20, "steps": 100})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["jobId"]
+
+    def running_jobs() -> list[str]:
+        [worker] = tools_client.get("/api/v1/admin/workers").json()["workers"]
+        return worker["runningJobs"]
+
+    wait_for(lambda: running_jobs() == [job_id], 15, "the job to be listed as running")
+    assert tools_client.post(f"/api/v1/jobs/{job_id}/cancel").json() == {"canceled": True}
+    wait_for(lambda: running_jobs() == [], 15, "the canceled job to leave the list")

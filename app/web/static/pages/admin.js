@@ -1,5 +1,6 @@
 // The administration tabs of Settings: users, teams, roles and permissions, the audit log, which
-// tools are available, and system health. Each is shown only to roles holding its permission.
+// tools are available, and system health (with the workers that run jobs). Each is shown only to
+// roles holding its permission.
 
 import { api } from '../api.js';
 import {
@@ -470,6 +471,60 @@ function valueCell(value) {
   return String(value);
 }
 
+/** How long ago an ISO time was, in words ("4 s ago"); its exact time goes in the title. */
+function ago(iso) {
+  if (!iso) return h('span.muted', {}, 'never');
+  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+  return h('time', { datetime: iso, title: formatDate(iso) }, `${formatDuration(Math.max(0, seconds))} ago`);
+}
+
+const WORKERS_REFRESH_MS = 5000;
+
+/** The workers that run jobs (every `lutra worker` in the scaled mode, the server's own pool otherwise). */
+function workersCard() {
+  const slot = h('div.error-slot');
+  const body = h('div.workers-list');
+
+  async function draw() {
+    showError(slot, null);
+    let report;
+    try {
+      report = await api.get('/api/v1/admin/workers');
+    } catch (err) {
+      clear(body);
+      showError(slot, err);
+      return;
+    }
+    const rows = report.workers.map((worker) => [
+      h('code', {}, worker.name),
+      worker.host,
+      String(worker.pid ?? '–'),
+      worker.queues.join(', '),
+      String(worker.concurrency),
+      worker.runningJobs.length ? h('ul.plain', {}, worker.runningJobs.map((id) => h('li', {}, h('code', {}, id)))) : h('span.muted', {}, 'idle'),
+      ago(worker.lastHeartbeat),
+    ]);
+    const depths = Object.entries(report.queues || {}).map(([name, count]) => `${name}: ${count}`).join(', ');
+    clear(
+      body,
+      h('p.muted.workers-mode', {}, report.mode === 'scaled'
+        ? `Scaled mode: ${report.workers.length} ${report.workers.length === 1 ? 'worker' : 'workers'} online.`
+        : 'Embedded mode: this server runs every job in its own process pool.'),
+      table(['Worker', 'Host', 'PID', 'Queues', 'Concurrency', 'Running jobs', 'Last heartbeat'], rows, {
+        empty: 'No worker is online: long jobs wait in the queue and fast tools answer 503 until one starts.',
+      }),
+      h('p.workers-queues', {}, 'Jobs waiting: ', depths || 'none'),
+    );
+  }
+
+  const refresh = h('button.secondary.small', { type: 'button', onClick: draw }, 'Refresh');
+  const card = h('section.card', { 'aria-label': 'Workers' }, h('h2', {}, 'Workers ', refresh), slot, body);
+  draw();
+  // Workers refresh their entry every few seconds: follow them while the panel is on screen.
+  const timer = setInterval(() => (card.isConnected ? draw() : clearInterval(timer)), WORKERS_REFRESH_MS);
+  return card;
+}
+
 export async function systemTab(panel) {
   const report = await api.get('/api/v1/admin/health');
   const storage = report.storage || {};
@@ -489,6 +544,7 @@ export async function systemTab(panel) {
         ['Jobs', `${queue.active ?? 0} running, ${queue.pending ?? 0} waiting, ${queue.concurrency ?? '?'} at once`],
       ]),
     ),
+    workersCard(),
     h('section.card', { 'aria-label': 'Engines' }, h('h2', {}, 'Engines'), table(['Engine', 'Version'], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
     aiCard(report.ai || {}),
   );
