@@ -48,7 +48,22 @@ def _over_limits(files: list[InputFile], limits: tuple[int, int], kinds: tuple[s
     return None
 
 
+def _unchecked_input_problem(spec: JobSpec) -> Outcome | None:
+    """The header and probe checks a fast job's server left to this worker, as the 4xx they give."""
+    for ref in [*spec.inputs, *spec.extra.values()]:
+        if ref.check_accepted is None:
+            continue
+        try:
+            check_input(Path(ref.path), ref.kind, ref.check_megapixels, tuple(ref.check_accepted))
+        except InputRejected as exc:
+            return Outcome("failed", error=exc.message, http_status=exc.status, code=exc.code, input_refused=True)
+    return None
+
+
 def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
+    problem = _unchecked_input_problem(spec)
+    if problem is not None:
+        return problem
     inputs = [_input_file(r) for r in spec.inputs]
     extra = {k: _input_file(r) for k, r in spec.extra.items()}
     n = len(spec.steps)
