@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__, openapi_doc
 from app.api_keys.routes import router as api_keys_router
@@ -196,6 +195,9 @@ def create_app() -> FastAPI:
     add_cors(app, get_settings())
     proxies = get_settings().trusted_proxies
     if proxies:
+        # Imported here: the uvicorn package pulls in its reloader (watchfiles) when imported.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
         # Outermost, so every part of the app (login throttle, audit log) sees the real client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for router in (
