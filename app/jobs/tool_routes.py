@@ -193,12 +193,12 @@ async def receive_tool_request(
             )
         form = ReceivedForm()
     else:
-        limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
+        limit = (settings.max_batch_size or None) if batch else tool.inputs.max_files
         form = await receive_form(
             request,
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
-            max_files=limit + len(tool.inputs.extra),
+            max_files=None if limit is None else limit + len(tool.inputs.extra),  # None: MAX_BATCH_SIZE unset
             on_field=on_field,
         )
         raw = parse_settings_text(form.fields.get("settings"))

@@ -99,7 +99,7 @@ async def receive_pipeline(
             request,
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
-            max_files=(settings.max_batch_size or 1000) if batch else 1,
+            max_files=(settings.max_batch_size or None) if batch else 1,
             on_field=on_field,
         )
         steps, tools = await check_steps(parse_pipeline(form).steps, settings.max_pipeline_steps)
