@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
@@ -23,16 +22,16 @@ INTRO = (
 )
 
 
-# libyaml's dumper writes the same text as the pure-Python one, about five times faster: the spec
-# covers every tool, so it is a few hundred kilobytes.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
 def openapi_yaml(app: FastAPI) -> str:
     cached: str | None = getattr(app.state, "openapi_yaml", None)
     if cached is None:
+        import yaml  # only this route needs it: not imported at start-up
+
+        # libyaml's dumper writes the same text as the pure-Python one, about five times faster: the
+        # spec covers every tool, so it is a few hundred kilobytes.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         # The routes are fixed once the app is built, and so is the document.
-        cached = yaml.dump(app.openapi(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+        cached = yaml.dump(app.openapi(), Dumper=dumper, sort_keys=False, allow_unicode=True, width=120)
         app.state.openapi_yaml = cached
     return cached
 

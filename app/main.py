@@ -12,11 +12,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__, openapi_doc
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
+from app.auth import key_usage
 from app.auth.api_key_header import ApiKeyHeaderMiddleware
 from app.auth.routes import router as auth_router
 from app.automations.routes import router as automations_router
@@ -154,6 +154,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         *([] if node else [loop.create_task(jobs.cleanup_forever(settings.cleanup_interval_minutes * 60))]),
         loop.create_task(resumable.cleanup_forever(settings)),
         loop.create_task(idempotency.cleanup_forever()),
+        loop.create_task(key_usage.flush_forever()),
         loop.create_task(probe_ai(app)),
         # Scaled mode: one automation loop and one webhook dispatcher per deployment, on the node
         # holding each lease.
@@ -170,6 +171,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         # Bounded, so that one background loop slow to notice its cancellation never hangs a shutdown.
         await asyncio.wait(cleanups, timeout=10)
+        await run_in_threadpool(key_usage.flush_now)  # lastUsedAt noted since the last round
         await close_mcp(app)
         await automations.close()
         await runner.close()
@@ -197,6 +199,9 @@ def create_app() -> FastAPI:
     add_cors(app, get_settings())
     proxies = get_settings().trusted_proxies
     if proxies:
+        # Imported here: the uvicorn package pulls in its reloader (watchfiles) when imported.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
         # Outermost, so every part of the app (login throttle, audit log) sees the real client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     for router in (

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.auth.principal_cache import principals
 from app.auth.throttle import api_limiter, login_failures
 from app.auth.tokens import verified_keys
 from app.config import get_settings
@@ -76,6 +77,7 @@ def app_env(backend: str, postgres_url: str | None, tmp_path: Path, monkeypatch:
     login_failures.clear()
     api_limiter.clear()
     verified_keys.clear()
+    principals.clear()
     yield data_dir
     get_settings.cache_clear()
 
@@ -197,6 +199,7 @@ def module_app(data_dir: Path, **env: str) -> Iterator[TestClient]:
         login_failures.clear()
         api_limiter.clear()
         verified_keys.clear()
+        principals.clear()
         try:
             with make_client() as client:
                 sign_in_admin(client)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.auth import tokens
+from app.auth.principal_cache import principals
 from app.models import ApiKey
 from tests.assertions import AUTH_REQUIRED, assert_error, database
 from tests.conftest import auth, create_user
@@ -254,15 +255,17 @@ def test_deleted_key_is_401_immediately_despite_the_cache(admin: TestClient) -> 
     assert_error(admin.get("/api/v1/settings", headers=auth(key)), 401)
 
 
-def test_key_deleted_behind_the_apps_back_is_401(admin: TestClient) -> None:
-    # Another process (a second replica) deleting the row must be honoured too: the cache holds
-    # only the proof that the key was verified, never the row.
+def test_key_deleted_outside_a_request_is_401(admin: TestClient) -> None:
+    # A deletion committed by any database session of the process (a command, a background task),
+    # not only by the API route, drops the cached credential when it commits.
     body = _create(admin)
     key = body["key"]
     assert admin.get("/api/v1/settings", headers=auth(key)).status_code == 200
+    assert principals.get(tokens.hash_token(key)) is not None
     with database() as db:
         db.delete(db.get(ApiKey, body["id"]))
-    assert tokens.verified_keys.get(key) == body["id"]
+    assert principals.get(tokens.hash_token(key)) is None
+    assert tokens.verified_keys.get(key) is None
     assert_error(admin.get("/api/v1/settings", headers=auth(key)), 401)
 
 
@@ -291,7 +294,8 @@ def test_cache_spares_scrypt_on_repeat_requests(admin: TestClient, monkeypatch: 
     for _ in range(5):
         assert admin.get("/api/v1/settings", headers=auth(key)).status_code == 200
     assert len(calls) == 1
-    # Once the cache is dropped (as on deletion or a password change) the next request verifies again.
+    # Once the caches are dropped (as on deletion or a password change) the next request verifies again.
     tokens.verified_keys.clear()
+    principals.clear()
     assert admin.get("/api/v1/settings", headers=auth(key)).status_code == 200
     assert len(calls) == 2

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.audit.service import record
-from app.auth import tokens
+from app.auth import key_usage, tokens
 from app.auth.permissions import PERMISSIONS
 from app.auth.principal import Principal
 from app.auth.service import storable
@@ -109,6 +109,7 @@ def create_key(
 
 @router.get("", summary="List API keys (never the raw key); apikeys:all sees everyone's")
 def list_keys(principal: KeyOwner, db: SessionDep) -> Any:
+    key_usage.flush(db)  # this node's not yet written lastUsedAt times, so the list is current
     stmt = select(ApiKey).order_by(ApiKey.created_at)
     if not principal.has("apikeys:all"):
         stmt = stmt.where(ApiKey.user_id == principal.user_id)
@@ -120,8 +121,7 @@ def delete_key(key_id: str, request: Request, principal: KeyOwner, db: SessionDe
     key = db.get(ApiKey, key_id) if storable(key_id) else None
     if key is None or (key.user_id != principal.user_id and not principal.has("apikeys:all")):
         raise NotFound("API key not found")
-    db.delete(key)
-    tokens.verified_keys.drop_keys({key.id})
+    db.delete(key)  # its cached credential is dropped when this commits (app.auth.invalidation)
     record(
         db,
         "API_KEY_DELETED",

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.auth import tokens
+from app.auth import invalidation as _invalidation  # noqa: F401 - registers the ORM hooks
+from app.auth import key_usage, tokens
 from app.auth.permissions import PERMISSIONS
 from app.auth.principal import Principal
+from app.auth.principal_cache import principals
 from app.errors import AuthRequired
 from app.models import ApiKey, Role, User, UserSession
 
 SESSION_COOKIE = "lutra-session"
-# lastUsedAt is written at most this often per key, so busy scripts don't turn every request into a write.
-_LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def role_permissions(db: Session, role_name: str) -> frozenset[str]:
@@ -61,6 +61,18 @@ def _key_query() -> Select[tuple[ApiKey, User, list[str]]]:
 def from_api_key(db: Session, raw: str) -> Principal:
     if not tokens.looks_like_api_key(raw):
         raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
+    fingerprint = tokens.hash_token(raw)
+    principal = principals.get(fingerprint)
+    if principal is None:
+        generation = principals.generation
+        principal, expires_at = _api_key_principal(db, raw)
+        principals.put(fingerprint, principal, expires_at, generation)
+    assert principal.api_key_id is not None
+    key_usage.note_used(principal.api_key_id)
+    return principal
+
+
+def _api_key_principal(db: Session, raw: str) -> tuple[Principal, datetime | None]:
     row = None
     cached_id = tokens.verified_keys.get(raw)
     if cached_id is not None:
@@ -72,21 +84,23 @@ def from_api_key(db: Session, raw: str) -> Principal:
             raise AuthRequired("Invalid API key", code="INVALID_API_KEY")
         tokens.verified_keys.put(raw, row[0].id)
     key, user, role_perms = row
-    now = datetime.now(UTC)
-    if key.expires_at is not None and key.expires_at <= now:
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
         raise AuthRequired("API key expired", code="API_KEY_EXPIRED")
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        db.commit()
-    return _principal(user, role_perms, via="api_key", api_key_id=key.id, key_permissions=key.permissions)
+    principal = _principal(user, role_perms, via="api_key", api_key_id=key.id, key_permissions=key.permissions)
+    return principal, key.expires_at
 
 
 def from_session_token(db: Session, raw: str) -> Principal:
+    fingerprint = tokens.hash_token(raw)
+    principal = principals.get(fingerprint)
+    if principal is not None:
+        return principal
+    generation = principals.generation
     found = db.execute(
         select(UserSession, User, Role.permissions)
         .join(User, User.id == UserSession.user_id)
         .outerjoin(Role, Role.name == User.role)
-        .where(UserSession.token_hash == tokens.hash_token(raw))
+        .where(UserSession.token_hash == fingerprint)
     ).first()
     if found is None:
         raise AuthRequired("Invalid or expired session", code="AUTH_REQUIRED")
@@ -95,9 +109,11 @@ def from_session_token(db: Session, raw: str) -> Principal:
         db.delete(row)
         db.commit()
         raise AuthRequired("Session expired", code="SESSION_EXPIRED")
-    return _principal(
+    principal = _principal(
         user, role_perms, via="session", session_id=row.id, mfa_enrolment_required=row.mfa_enrolment_required
     )
+    principals.put(fingerprint, principal, row.expires_at, generation)
+    return principal
 
 
 def open_principal(db: Session) -> Principal:

@@ -51,9 +51,8 @@ def end_sessions(db: Session, user_id: str, *, except_session_id: str | None = N
 
 
 def revoke_api_keys(db: Session, user_id: str) -> None:
-    ids = set(db.scalars(select(ApiKey.id).where(ApiKey.user_id == user_id)))
+    # The cached credentials go when this commits (app.auth.invalidation).
     db.execute(delete(ApiKey).where(ApiKey.user_id == user_id))
-    tokens.verified_keys.drop_keys(ids)
 
 
 def team_name(db: Session, team_id: str | None) -> str | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pyvips
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -57,6 +56,8 @@ def _kind(data: bytes) -> str | None:
 
 def save_logo(data: bytes) -> tuple[int, int]:
     """Decodes a PNG or WebP upload and stores it re-encoded as PNG (metadata dropped); returns its size."""
+    import pyvips
+
     kind = _kind(data)
     if kind is None:
         raise UnsupportedMedia("The logo must be a PNG or WebP image", code="UNSUPPORTED_MEDIA_TYPE")

@@ -17,6 +17,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from app.auth import principal_cache
 from app.cluster import keys
 from app.cluster.connection import UNAVAILABLE
 from app.jobs.events import TERMINAL, EventBus
@@ -60,7 +61,9 @@ class RedisHub:
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(keys.EVENTS_PATTERN)
-                await pubsub.subscribe(self.node_channel)
+                await pubsub.subscribe(self.node_channel, keys.AUTH_INVALIDATE)
+                # Invalidations sent while this node was not listening are lost: start afresh.
+                principal_cache.drop_local(principal_cache.Invalidation(everything=True))
                 self.connected.set()
                 while True:
                     message = await pubsub.get_message(timeout=5.0)
@@ -86,6 +89,8 @@ class RedisHub:
             self.bus.deliver(channel[len(keys.EVENTS) :], data)
         elif channel == self.node_channel and self.on_reply is not None:
             self.on_reply(data)
+        elif channel == keys.AUTH_INVALIDATE:
+            principal_cache.drop_local(principal_cache.Invalidation.from_json(data))
 
     def enqueue(self, job_id: str, event: dict[str, Any]) -> None:
         self._outbox.put_nowait((job_id, event))

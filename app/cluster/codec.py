@@ -20,6 +20,7 @@ def spec_from_dict(data: dict[str, Any]) -> JobSpec:
         workdir=data["workdir"],
         extra={k: InputRef(**v) for k, v in data.get("extra", {}).items()},
         timeout_s=float(data.get("timeout_s", 600.0)),
+        step_limits=tuple(data["step_limits"]) if data.get("step_limits") else None,  # type: ignore[arg-type]
     )
 
 

@@ -13,6 +13,7 @@ RUNNING = PREFIX + "running"  # hash job id -> {"worker", "at"}: tasks running n
 WORKERS = PREFIX + "workers"  # hash worker name -> its description (host, queues, concurrency, jobs)
 WORKERS_SEEN = PREFIX + "workers:seen"  # sorted set worker name -> last heartbeat (unix time)
 VERSION = PREFIX + "version"  # the API nodes' Lutra version, for the workers' start-up check
+AUTH_INVALIDATE = PREFIX + "auth:invalidate"  # pub/sub: credentials whose cached principal must go
 LEASE = PREFIX + "lease:"  # + name: who holds a single-node duty (see lease.py)
 
 QUEUES = ("default", "gpu")

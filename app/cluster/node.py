@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app import __version__
+from app.auth import principal_cache
 from app.cluster import keys
 from app.cluster.bus import RedisEventBus, RedisHub
-from app.cluster.connection import async_client, check_reachable
+from app.cluster.connection import UNAVAILABLE, async_client, check_reachable, sync_client
 from app.cluster.executor import CeleryExecutor
 from app.cluster.lease import run_exclusively, run_with_lease
 from app.cluster.limits import share_limits, unshare_limits
 from app.cluster.queue import make_celery
 from app.cluster.reaper import reap_once
 from app.config import Settings
+
+log = logging.getLogger("lutra.cluster")
+
+
+def invalidation_sender(url: str) -> Callable[[principal_cache.Invalidation], None]:
+    """Publishes a committed credential change to every API node (called from the committing thread,
+    so the change has reached Redis before the answer that made it leaves)."""
+    client = sync_client(url)
+
+    def send(change: principal_cache.Invalidation) -> None:
+        try:
+            client.publish(keys.AUTH_INVALIDATE, json.dumps(change.to_json()))
+        except UNAVAILABLE as exc:
+            # The other nodes drop everything when they reconnect; until then the short life bounds it.
+            log.warning("could not publish a credential invalidation: %s", exc)
+
+    return send
 
 
 @dataclass
@@ -41,6 +61,7 @@ class ApiNode:
         return task
 
     async def close(self) -> None:
+        principal_cache.set_broadcaster(None)
         for task in self.duties:
             task.cancel()
         await asyncio.gather(*self.duties, return_exceptions=True)
@@ -60,6 +81,7 @@ async def start_api_node(settings: Settings) -> ApiNode:
     executor.start()
     node = ApiNode(hub, executor)
     share_limits(settings.redis_url)
+    principal_cache.set_broadcaster(invalidation_sender(settings.redis_url))
     # Workers compare their version with this at start (they refuse to join another version).
     await hub.client.set(keys.VERSION, __version__)
     await asyncio.wait_for(hub.connected.wait(), timeout=10)

@@ -49,6 +49,18 @@ def _over_limits(files: list[InputFile], limits: tuple[int, int], kinds: tuple[s
     return None
 
 
+def _unchecked_input_problem(spec: JobSpec) -> Outcome | None:
+    """The header and probe checks a fast job's server left to this worker, as the 4xx they give."""
+    for ref in [*spec.inputs, *spec.extra.values()]:
+        if ref.check_accepted is None:
+            continue
+        try:
+            check_input(Path(ref.path), ref.kind, ref.check_megapixels, tuple(ref.check_accepted))
+        except InputRejected as exc:
+            return Outcome("failed", error=exc.message, http_status=exc.status, code=exc.code, input_refused=True)
+    return None
+
+
 def partial_dir(workdir: Path) -> Path:
     """Where a job's tools write: a hidden sibling of its output folder, renamed into place on success."""
     return workdir.with_name(f".{workdir.name}.partial")
@@ -71,6 +83,9 @@ def _publish(partial: Path, final: Path, outputs: list[Path]) -> list[Path]:
 
 def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
     """Runs the steps in a hidden work folder; only a completed job's folder takes the spec's workdir name."""
+    problem = _unchecked_input_problem(spec)
+    if problem is not None:
+        return problem
     final = Path(spec.workdir)
     work = partial_dir(final)
     shutil.rmtree(work, ignore_errors=True)  # a previous try's leftovers are not this run's output

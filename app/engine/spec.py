@@ -15,6 +15,10 @@ class InputRef:
     name: str
     kind: str
     size: int
+    # Set when the content check (image header, media probe) is left to the worker that opens the
+    # file anyway: the tool's accepted kinds, and MAX_MEGAPIXELS. None: already checked.
+    check_accepted: tuple[str, ...] | None = None
+    check_megapixels: int = 0
 
 
 @dataclass
@@ -53,3 +57,6 @@ class Outcome:
     # For input rejections found while running: the HTTP status and code the client should get.
     http_status: int = 422
     code: str = "PROCESSING_FAILED"
+    # An input refused by the worker's header/probe check before any step ran (InputRef.check_accepted):
+    # the request is refused as if the server had checked it, leaving no job behind.
+    input_refused: bool = False

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyvips
 from sqlalchemy import ColumnElement, Select, and_, delete, func, select, true
 from sqlalchemy.orm import Session
 
@@ -110,6 +109,8 @@ class MediaInfo:
 
 def describe(path: Path, declared_type: str | None = None) -> MediaInfo:
     """Kind from the bytes; image dimensions from the header only (nothing decoded)."""
+    import pyvips
+
     kind = sniff_file(path)
     mime = mime_for(kind) if kind else (declared_type or "application/octet-stream")
     info = MediaInfo(kind, mime[:100])
@@ -307,6 +308,8 @@ def _run(args: list[str]) -> None:
 
 def thumbnail(settings: Settings, row: LibraryFile) -> Path:
     """A 300 px JPEG, made on first request and cached next to the file."""
+    import pyvips
+
     source = path_of(settings, row)
     cached = source.parent / THUMB_NAME
     if cached.is_file():
@@ -340,6 +343,8 @@ def thumbnail(settings: Settings, row: LibraryFile) -> Path:
 
 def _check_pixels(path: Path, max_megapixels: int) -> tuple[int, int]:
     """Width and height from the header; refuses images over MAX_MEGAPIXELS before decoding anything."""
+    import pyvips
+
     header = pyvips.Image.new_from_file(str(path), access="sequential")
     if header.width * header.height > max_megapixels * 1_000_000:
         raise BadRequest(f"Image too large (over {max_megapixels} megapixels)", code="IMAGE_TOO_LARGE")
@@ -348,6 +353,8 @@ def _check_pixels(path: Path, max_megapixels: int) -> tuple[int, int]:
 
 def preview_webp(path: Path, max_megapixels: int) -> tuple[bytes, int, int]:
     """A browser-viewable WebP (at most 1200 px) of a raster image (HEIC, TIFF, ...); with the original size."""
+    import pyvips
+
     # Raster only: an SVG could reference other files, and PDFs have their own preview route.
     if sniff_file(path) not in RASTER_KINDS:
         raise UnsupportedMedia("Previews are made of images only", code="UNSUPPORTED_MEDIA_TYPE")

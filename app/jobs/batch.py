@@ -24,6 +24,9 @@ from app.jobs.batch_intake import BatchIntake
 from app.jobs.events import batch_event
 from app.jobs.service import CheckedInputs, JobService, download_url
 
+# Past this many bytes the per-file lists move from the X-File-* headers into RESULTS_FILE in the ZIP.
+MAX_RESULTS_HEADER = 8 * 1024
+RESULTS_FILE = "results.json"
 log = logging.getLogger("lutra.jobs")
 
 
@@ -127,12 +130,24 @@ async def respond_with_zip(
     headers = {
         "Content-Disposition": f'attachment; filename="{_zip_name(label, batch_id)}"',
         "X-Job-Id": batch_id,
-        "X-File-Results": quote(json.dumps(summary["fileResults"], separators=(",", ":"))),
-        "X-File-Errors": quote(json.dumps(summary["errors"], separators=(",", ":"))),
+        **results_headers(summary),
         "Content-Length": str(len(zip_stream)),
         "Access-Control-Expose-Headers": "X-Job-Id, X-File-Results, X-File-Errors",
     }
     return StreamingResponse(iter(zip_stream), media_type="application/zip", headers=headers)
+
+
+def _header_value(value: dict[str, Any]) -> str:
+    return quote(json.dumps(value, separators=(",", ":")))
+
+
+def results_headers(summary: dict[str, Any]) -> dict[str, str]:
+    """X-File-Results and X-File-Errors: the per-file lists themselves (URL-encoded JSON), or, when
+    they would exceed 8 KB, where in the ZIP to find them: {"resultsFile": "results.json"}."""
+    if "resultsFile" in summary:
+        pointer = _header_value({"resultsFile": summary["resultsFile"]})
+        return {"X-File-Results": pointer, "X-File-Errors": pointer}
+    return {"X-File-Results": _header_value(summary["fileResults"]), "X-File-Errors": _header_value(summary["errors"])}
 
 
 def _zip_name(label: str, batch_id: str) -> str:
@@ -168,6 +183,12 @@ async def _run_and_zip(
             file_results.setdefault(str(i), arcname)
     total = len(results)
     summary = {"fileResults": file_results, "errors": errors, "totalFiles": total, "failedFiles": len(errors)}
+    if file_results and max(len(_header_value(file_results)), len(_header_value(errors))) > MAX_RESULTS_HEADER:
+        # Too long for a header (proxies refuse headers of some kilobytes): the lists travel in the ZIP.
+        name = unique_name(RESULTS_FILE, taken)
+        listing = {"fileResults": file_results, "errors": errors, "totalFiles": total, "failedFiles": len(errors)}
+        zip_stream.add(json.dumps(listing, separators=(",", ":"), ensure_ascii=False), name)
+        summary["resultsFile"] = name
     if not file_results and cancelled:
         await service.finish_failed(batch_id, "Canceled", summary, status="canceled")
     elif not file_results:

@@ -133,7 +133,9 @@ def accepted_list(kinds: tuple[str, ...]) -> str:
     return ", ".join(expand_kinds(kinds)) or "any file"
 
 
-def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings) -> InputRef:
+def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings, *, probe: bool = True) -> InputRef:
+    """probe=False: only the cheap type sniff here; the header/probe check (pyvips, ffprobe) is left to
+    the worker that opens the file anyway (InputRef.check_accepted), which answers the same 4xx."""
     if upload.size == 0:
         raise InputRejected(f"File {upload.filename!r} is empty", 400, "EMPTY_FILE")
     kind = sniff_file(upload.path)
@@ -144,8 +146,12 @@ def _check_one(upload: UploadedFile, kinds: tuple[str, ...], settings: Settings)
             415,
             "UNSUPPORTED_MEDIA_TYPE",
         )
-    check_input(upload.path, kind, settings.max_megapixels, kinds)
-    return InputRef(path=str(upload.path), name=upload.filename, kind=kind, size=upload.size)
+    ref = InputRef(path=str(upload.path), name=upload.filename, kind=kind, size=upload.size)
+    if probe:
+        check_input(upload.path, kind, settings.max_megapixels, kinds)
+    else:
+        ref.check_accepted, ref.check_megapixels = kinds, settings.max_megapixels
+    return ref
 
 
 def _raise_http(exc: InputRejected) -> None:
@@ -155,8 +161,16 @@ def _raise_http(exc: InputRejected) -> None:
 
 
 async def check_uploads(
-    tool: Tool, main: list[UploadedFile], extra: dict[str, UploadedFile], settings: Settings, *, batch: bool = False
+    tool: Tool,
+    main: list[UploadedFile],
+    extra: dict[str, UploadedFile],
+    settings: Settings,
+    *,
+    batch: bool = False,
+    probe: bool = True,
 ) -> CheckedInputs:
+    """probe=False (fast single jobs, whose 4xx comes from the worker's answer just as well): the
+    content checks run in the worker, not in the server process (see _check_one)."""
     rules = tool.inputs
     if not main and rules.min_files > 0:
         raise BadRequest("No file provided", code="NO_FILE")
@@ -173,12 +187,20 @@ async def check_uploads(
     if batch:
         return await _check_batch(tool, main, extra, settings)
     try:
-        refs = [await run_in_threadpool(_check_one, f, rules.kinds, settings) for f in main]
-        extra_refs = {
-            p.name: await run_in_threadpool(_check_one, extra[p.name], p.kinds, settings)
-            for p in rules.extra
-            if p.name in extra
-        }
+        if probe:
+            refs = [await run_in_threadpool(_check_one, f, rules.kinds, settings) for f in main]
+            extra_refs = {
+                p.name: await run_in_threadpool(_check_one, extra[p.name], p.kinds, settings)
+                for p in rules.extra
+                if p.name in extra
+            }
+        else:  # only a sniff of the first bytes each: not worth a thread hop
+            refs = [_check_one(f, rules.kinds, settings, probe=False) for f in main]
+            extra_refs = {
+                p.name: _check_one(extra[p.name], p.kinds, settings, probe=False)
+                for p in rules.extra
+                if p.name in extra
+            }
     except InputRejected as exc:
         _raise_http(exc)
     return CheckedInputs(refs, extra_refs)
@@ -209,23 +231,25 @@ async def _check_batch(
 # -- rows -------------------------------------------------------------------------
 
 
-def _insert_job(
+def _job_row(
     job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
-) -> None:
+) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "user_id": user_id,
+        "kind": kind,
+        "tool_id": tool.id if tool else kind,
+        # No tool of its own: a pipeline (on one file or a batch), else bookkeeping (upload, feature).
+        "section": tool.section if tool else ("pipeline" if kind in ("pipeline", "batch") else ""),
+        "settings": settings,
+        "bytes_in": bytes_in,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def _insert_job(row: dict[str, Any]) -> None:
     with session_scope() as db:
-        db.add(
-            Job(
-                id=job_id,
-                user_id=user_id,
-                kind=kind,
-                tool_id=tool.id if tool else kind,
-                # No tool of its own: a pipeline (on one file or a batch), else bookkeeping (upload, feature).
-                section=tool.section if tool else ("pipeline" if kind in ("pipeline", "batch") else ""),
-                settings=settings,
-                status="queued",
-                bytes_in=bytes_in,
-            )
-        )
+        db.add(Job(**row, status="queued"))
 
 
 def _update_job(job_id: str, **values: Any) -> None:
@@ -233,10 +257,16 @@ def _update_job(job_id: str, **values: Any) -> None:
         db.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
-def _finish_job(job_id: str, **values: Any) -> None:
-    """Writes a job's final state and, in the same transaction, queues the webhook event it raises."""
+def _finish_job(job_id: str, row: dict[str, Any] | None = None, **values: Any) -> None:
+    """Writes a job's final state and, in the same transaction, queues the webhook event it raises.
+
+    row: a fast job's row, not written yet: it is inserted whole, with its final state."""
     with session_scope() as db:
-        db.execute(update(Job).where(Job.id == job_id).values(**values))
+        if row is not None:
+            db.add(Job(**row, **values))
+            db.flush()
+        else:
+            db.execute(update(Job).where(Job.id == job_id).values(**values))
         outbox.from_job(db, job_id)
 
 
@@ -275,6 +305,8 @@ class JobService:
         # When each running job started; finish() writes it with the result.
         self._started: dict[str, datetime] = {}
         self._start_writes: dict[str, asyncio.Task[Any]] = {}
+        # Fast jobs' rows, written once by finish() with the result (see create(deferred=True)).
+        self._deferred: dict[str, dict[str, Any]] = {}
 
     def cancel(self, job_id: str) -> None:
         self._cancelled.add(job_id)
@@ -315,10 +347,34 @@ class JobService:
         return self.workspace(job_id) / "out"
 
     async def create(
-        self, job_id: str, user_id: str | None, kind: str, tool: Tool | None, settings: dict[str, Any], bytes_in: int
+        self,
+        job_id: str,
+        user_id: str | None,
+        kind: str,
+        tool: Tool | None,
+        settings: dict[str, Any],
+        bytes_in: int,
+        *,
+        deferred: bool = False,
     ) -> None:
+        """Records a new job. deferred=True (a fast job, whose caller waits for the answer and learns
+        its id only from it): the row is kept in memory and written once, with the result, by
+        finish(), committed before the answer leaves; one database write per fast job instead of two.
+        Such a job is not counted by MAX_QUEUED_JOBS while it runs; the upload slot its request holds
+        bounds it instead. Call abandon() when the request fails before finish()."""
         stored = redact_secrets(tool, settings) if tool is not None else settings
-        await run_in_threadpool(_insert_job, job_id, user_id, kind, tool, stored, bytes_in)
+        row = _job_row(job_id, user_id, kind, tool, stored, bytes_in)
+        if deferred:
+            self._deferred[job_id] = row
+        else:
+            await run_in_threadpool(_insert_job, row)
+
+    def abandon(self, job_id: str) -> None:
+        """Forgets a deferred row that finish() will never write (the request failed on the way)."""
+        self._deferred.pop(job_id, None)
+
+    def forget_start(self, job_id: str) -> None:
+        self._started.pop(job_id, None)
 
     async def describe(self, job_id: str, settings: dict[str, Any], bytes_in: int) -> None:
         """Fills in a job created before its request was read (a batch's clientJobId)."""
@@ -417,6 +473,7 @@ class JobService:
             await run_in_threadpool(
                 _finish_job,
                 job_id,
+                self._deferred.pop(job_id, None),
                 status="completed",
                 progress=100,
                 result=body,
@@ -432,7 +489,14 @@ class JobService:
         error = outcome.error or "Processing failed"
         result = {"httpStatus": outcome.http_status, "code": outcome.code}
         await run_in_threadpool(
-            _finish_job, job_id, status=outcome.status, error=error, finished_at=now, result=result, **timing
+            _finish_job,
+            job_id,
+            self._deferred.pop(job_id, None),
+            status=outcome.status,
+            error=error,
+            finished_at=now,
+            result=result,
+            **timing,
         )
         self.bus.publish(job_id, final_event(job_id, outcome.status, result, error, seq))
         return None
@@ -445,13 +509,28 @@ class JobService:
         """Completes a job that produced data rather than files (e.g. a model install, a batch's summary)."""
         seq, now = stamp()
         await run_in_threadpool(
-            _finish_job, job_id, status="completed", progress=100, result=result, bytes_out=bytes_out, finished_at=now
+            _finish_job,
+            job_id,
+            self._deferred.pop(job_id, None),
+            status="completed",
+            progress=100,
+            result=result,
+            bytes_out=bytes_out,
+            finished_at=now,
         )
         self.bus.publish(job_id, final_event(job_id, "completed", result, None, seq))
 
     async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any], status: str = "failed") -> None:
         seq, now = stamp()
-        await run_in_threadpool(_finish_job, job_id, status=status, error=error, result=summary, finished_at=now)
+        await run_in_threadpool(
+            _finish_job,
+            job_id,
+            self._deferred.pop(job_id, None),
+            status=status,
+            error=error,
+            result=summary,
+            finished_at=now,
+        )
         self.bus.publish(job_id, final_event(job_id, status, summary, error, seq))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:

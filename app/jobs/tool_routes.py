@@ -156,6 +156,15 @@ async def read_json_body(request: Request) -> dict[str, Any]:
     return parse_settings_text(text)
 
 
+def refused_input(service: JobService, job_id: str, outcome: Outcome) -> LutraError:
+    """A fast job whose input the worker refused (header/probe check): answered like the server's own
+    check would have, with no job row and no workspace left behind."""
+    service.abandon(job_id)
+    service.forget_start(job_id)
+    shutil.rmtree(service.workspace(job_id), ignore_errors=True)
+    return outcome_error(outcome)
+
+
 def _is_json(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
 
@@ -188,12 +197,12 @@ async def receive_tool_request(
             )
         form = ReceivedForm()
     else:
-        limit = (settings.max_batch_size or 1000) if batch else tool.inputs.max_files
+        limit = (settings.max_batch_size or None) if batch else tool.inputs.max_files
         form = await receive_form(
             request,
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
-            max_files=limit + len(tool.inputs.extra),
+            max_files=None if limit is None else limit + len(tool.inputs.extra),  # None: MAX_BATCH_SIZE unset
             on_field=on_field,
         )
         raw = parse_settings_text(form.fields.get("settings"))
@@ -209,7 +218,8 @@ async def receive_tool_request(
         library_id = None
     if batch and settings.max_batch_size and len(main) > settings.max_batch_size:
         raise BadRequest(f"Too many files. Maximum batch size is {settings.max_batch_size}", code="TOO_MANY_FILES")
-    checked = await check_uploads(tool, main, extra, settings, batch=batch)
+    # A fast tool's answer waits for its worker anyway: the header/probe checks run there.
+    checked = await check_uploads(tool, main, extra, settings, batch=batch, probe=batch or tool.long)
     checked.library_file_id = library_id
     return values, checked
 
@@ -225,16 +235,22 @@ async def run_tool(request: Request, principal: Principal, tool: Tool) -> Any:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
     checked = checked or CheckedInputs([])
-    await service.create(job_id, principal.user_id, "tool", tool, values, checked.total_bytes)
+    # A fast job's row is written once, with its result (JobService.create).
+    await service.create(job_id, principal.user_id, "tool", tool, values, checked.total_bytes, deferred=not tool.long)
     spec = service.spec(job_id, [Step(tool.id, values)], checked, tool.timeout_s)
 
     async def execute() -> dict[str, Any] | None:
         start_within = None if tool.long else spec.timeout_s
-        outcome = await service.run_spec(spec, persist_start=tool.long, start_within=start_within)
-        extra = None
-        if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
-            extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
-        body = await service.finish(job_id, outcome, checked.total_bytes, extra)
+        try:
+            outcome = await service.run_spec(spec, persist_start=tool.long, start_within=start_within)
+            if outcome.input_refused:
+                raise refused_input(service, job_id, outcome)
+            extra = None
+            if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
+                extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
+            body = await service.finish(job_id, outcome, checked.total_bytes, extra)
+        finally:
+            service.abandon(job_id)
         if body is None:
             raise outcome_error(outcome)
         return body
@@ -272,10 +288,17 @@ async def run_action(request: Request, principal: Principal, tool: Tool, action:
         raise
     checked = checked or CheckedInputs([])
     kind = "lookup" if action.lookup else "action"  # lookups (the UI's PDF previews, ...) are not usage
-    await service.create(job_id, principal.user_id, kind, tool, {**values, "action": action.name}, checked.total_bytes)
+    await service.create(
+        job_id, principal.user_id, kind, tool, {**values, "action": action.name}, checked.total_bytes, deferred=True
+    )
     spec = service.spec(job_id, [Step(tool.id, values, action.name)], checked, tool.timeout_s)
-    outcome = await service.run_spec(spec, start_within=spec.timeout_s)
-    body = await service.finish(job_id, outcome, checked.total_bytes)
+    try:
+        outcome = await service.run_spec(spec, persist_start=False, start_within=spec.timeout_s)
+        if outcome.input_refused:
+            raise refused_input(service, job_id, outcome)
+        body = await service.finish(job_id, outcome, checked.total_bytes)
+    finally:
+        service.abandon(job_id)
     if body is None:
         raise outcome_error(outcome)
     if action.returns == "json":

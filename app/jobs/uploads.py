@@ -53,7 +53,7 @@ class ReceivedForm:
 class _FormSink:
     """python-multipart callbacks: file parts go to disk, text parts to small buffers."""
 
-    def __init__(self, dest: Path, max_file_bytes: int, max_files: int, max_fields: int) -> None:
+    def __init__(self, dest: Path, max_file_bytes: int, max_files: int | None, max_fields: int) -> None:
         self.dest = dest
         self.max_file_bytes = max_file_bytes
         self.max_files = max_files
@@ -104,7 +104,7 @@ class _FormSink:
         _, params = parse_options_header(disposition)
         name = params.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in params:
-            if len(self.form.files) >= self.max_files:
+            if self.max_files is not None and len(self.form.files) >= self.max_files:
                 raise BadRequest(f"Too many files (at most {self.max_files})", code="TOO_MANY_FILES")
             original = params[b"filename"].decode("utf-8", "replace")
             safe = sanitize_filename(original)
@@ -164,7 +164,7 @@ async def receive_form(
     dest: Path,
     *,
     max_file_bytes: int,
-    max_files: int,
+    max_files: int | None,
     max_fields: int = 16,
     on_field: FieldHook | None = None,
 ) -> ReceivedForm:
@@ -178,7 +178,8 @@ async def receive_form(
         raise BadRequest("Expected a multipart/form-data upload", code="INVALID_MULTIPART")
     length = request.headers.get("content-length")
     # Early refusal: no need to read a body that can't fit (a little slack for the multipart framing).
-    if length and length.isdigit() and int(length) > max_file_bytes * max(1, max_files) + 1024 * 1024:
+    most = None if max_files is None else max_file_bytes * max(1, max_files) + 1024 * 1024
+    if most is not None and length and length.isdigit() and int(length) > most:
         raise PayloadTooLarge(f"Upload too large (limit {max_file_bytes // (1024 * 1024)} MB per file)")
     dest.mkdir(parents=True, exist_ok=True)
     sink = _FormSink(dest, max_file_bytes, max_files, max_fields)

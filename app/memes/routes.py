@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from app.deps import CurrentUser
-from app.engine.media import memes
 from app.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/meme-templates", tags=["meme templates"])
@@ -20,6 +19,8 @@ CACHE = {"Cache-Control": "private, max-age=86400"}
 
 @router.get("", summary="List the built-in meme templates with their text boxes, and the meme fonts")
 def list_templates(_: CurrentUser) -> dict[str, Any]:
+    from app.engine.media import memes
+
     listing = memes.describe_all()
     for entry in listing["templates"]:
         entry["url"] = f"{BASE}/full/{entry['filename']}"
@@ -37,17 +38,23 @@ def _serve(path: Path | None, media_type: str) -> FileResponse:
 
 @router.get("/full/{filename}", summary="A template image at full size")
 def full_image(filename: str, _: CurrentUser) -> FileResponse:
+    from app.engine.media import memes
+
     # Only names listed in the manifest resolve, so '..', slashes or other files in the folder are 404s.
     return _serve(memes.full_image(filename), "image/png")
 
 
 @router.get("/thumbs/{filename}", summary="A template's thumbnail")
 def thumbnail(filename: str, _: CurrentUser) -> FileResponse:
+    from app.engine.media import memes
+
     return _serve(memes.thumbnail(filename), "image/png")
 
 
 @router.get("/fonts/{filename}", summary="A font file used to render meme text")
 def font(filename: str, _: CurrentUser) -> FileResponse:
+    from app.engine.media import memes
+
     found = memes.fonts().get(filename)
     if found is None:
         raise NotFound("No such font")

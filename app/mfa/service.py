@@ -7,7 +7,6 @@ import io
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import pyotp
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,8 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes a
 
 def otpauth_url(secret: str, username: str) -> str:
     """otpauth://totp/Lutra:<user>?secret=...&issuer=Lutra (label prefix and parameter, as apps expect)."""
+    import pyotp
+
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
@@ -66,6 +67,8 @@ def recovery_codes_left(db: Session, user_id: str) -> int:
 
 def begin_enrolment(db: Session, user: User) -> dict[str, object]:
     """A new secret and recovery codes; nothing is enforced until a code confirms them."""
+    import pyotp
+
     if user.mfa_enabled:
         raise BadRequest("Two-factor login is already on; disable it first", code="MFA_ALREADY_ENABLED")
     user.mfa_secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
@@ -80,6 +83,8 @@ def begin_enrolment(db: Session, user: User) -> dict[str, object]:
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    import pyotp
+
     totp = pyotp.TOTP(secret)
     current = totp.timecode(now)
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):

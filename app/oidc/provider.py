@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from app.config import Settings
 from app.errors import LutraError
 
@@ -49,6 +47,8 @@ _lock = threading.Lock()
 
 
 def _get_json(url: str) -> dict[str, Any]:
+    import httpx
+
     try:
         r = httpx.get(url, timeout=HTTP_TIMEOUT_S, follow_redirects=False, headers={"Accept": "application/json"})
         r.raise_for_status()
@@ -136,6 +136,8 @@ def authorization_url(settings: Settings, redirect_uri: str, state: str, nonce: 
 
 
 def exchange_code(settings: Settings, redirect_uri: str, code: str, verifier: str, nonce: str) -> dict[str, Any]:
+    import httpx
+
     """Trades the code for tokens and returns the ID token's claims once they are proven genuine."""
     from authlib.integrations.httpx_client import OAuthError as AuthlibOAuthError
 
@@ -183,6 +185,8 @@ def end_session_url(settings: Settings, post_logout_redirect_uri: str) -> str | 
         return None
     if not meta.end_session_endpoint:
         return None
+    import httpx
+
     query = httpx.QueryParams(client_id=settings.oidc_client_id, post_logout_redirect_uri=post_logout_redirect_uri)
     sep = "&" if "?" in meta.end_session_endpoint else "?"
     return f"{meta.end_session_endpoint}{sep}{query}"

@@ -99,7 +99,7 @@ async def receive_pipeline(
             request,
             service.workspace(job_id) / "in",
             max_file_bytes=settings.max_upload_bytes,
-            max_files=(settings.max_batch_size or 1000) if batch else 1,
+            max_files=(settings.max_batch_size or None) if batch else 1,
             on_field=on_field,
         )
         steps, tools = await check_steps(parse_pipeline(form).steps, settings.max_pipeline_steps)
@@ -153,24 +153,35 @@ async def run_steps(
         except BaseException:
             shutil.rmtree(service.workspace(job_id), ignore_errors=True)
             raise
+    long = any(t.long for t in tools)
+    # A fast pipeline's row is written once, with its result (JobService.create).
     await service.create(
-        job_id, principal.user_id, "pipeline", None, {"steps": _steps_json(steps), **answer}, checked.total_bytes
+        job_id,
+        principal.user_id,
+        "pipeline",
+        None,
+        {"steps": _steps_json(steps), **answer},
+        checked.total_bytes,
+        deferred=not long,
     )
     timeout = sum(t.timeout_s or service.settings.job_timeout_s for t in tools)
     spec = service.spec(job_id, steps, checked, timeout)
     spec.step_limits = step_limits
 
     async def run() -> dict[str, Any]:
-        outcome = await service.run_spec(spec)
-        reports = [{"step": r.step, "toolId": r.tool_id, "size": r.size} for r in outcome.steps]
-        body = await service.finish(
-            job_id, outcome, checked.total_bytes, extra={"stepsCompleted": len(reports), "steps": reports, **answer}
-        )
+        try:
+            outcome = await service.run_spec(spec, persist_start=long)
+            reports = [{"step": r.step, "toolId": r.tool_id, "size": r.size} for r in outcome.steps]
+            body = await service.finish(
+                job_id, outcome, checked.total_bytes, extra={"stepsCompleted": len(reports), "steps": reports, **answer}
+            )
+        finally:
+            service.abandon(job_id)
         if body is None:
             raise outcome_error(outcome)
         return body
 
-    if any(t.long for t in tools):
+    if long:
         service.run_in_background(quietly(run()))
         return JSONResponse({"jobId": job_id, "async": True, **answer}, status_code=202)
     return await run()

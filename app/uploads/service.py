@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import math
+import os
 import shutil
 import threading
 import time
@@ -42,6 +43,49 @@ COPY_CHUNK = 1024 * 1024
 # Upload ids being assembled in this process: a second complete (a client retrying) gets a 409.
 _completing: set[str] = set()
 _completing_lock = threading.Lock()
+
+
+class RunningHash:
+    """The SHA-256 of an upload's leading parts, advanced while the next part in order streams in, so
+    completion need not read the data again. Parts sent out of order (or to another API node) are
+    simply hashed at completion from where this one stopped."""
+
+    def __init__(self) -> None:
+        self.next_part = 1
+        self.digest = hashlib.sha256()
+
+
+_running: dict[str, RunningHash] = {}
+_running_lock = threading.Lock()
+
+
+def _running_for(upload_id: str, number: int) -> hashlib._Hash | None:
+    """A copy of the upload's running hash when part `number` is the next one in order, else None."""
+    with _running_lock:
+        state = _running.setdefault(upload_id, RunningHash())
+        if number < state.next_part:
+            del _running[upload_id]  # a re-sent earlier part: what was hashed may be stale
+            return None
+        return state.digest.copy() if number == state.next_part else None
+
+
+def _advance_running(upload_id: str, number: int, digest: hashlib._Hash | None) -> None:
+    """After part `number` was stored: its bytes join the running hash if it is the next part in order
+    (digest: hashed while it streamed); if the running hash had passed it, that hash is stale now."""
+    with _running_lock:
+        state = _running.get(upload_id)
+        if state is None:
+            return
+        if state.next_part > number:
+            del _running[upload_id]
+        elif digest is not None and state.next_part == number:
+            state.digest = digest
+            state.next_part = number + 1
+
+
+def _take_running(upload_id: str) -> RunningHash:
+    with _running_lock:
+        return _running.pop(upload_id, None) or RunningHash()
 
 
 def uploads_root(settings: Settings) -> Path:
@@ -168,6 +212,8 @@ def _remove(db: Session, settings: Settings, row: UploadSession) -> None:
     db.delete(row)
     db.flush()
     shutil.rmtree(session_dir(settings, row.id), ignore_errors=True)
+    with _running_lock:
+        _running.pop(row.id, None)
 
 
 def owned(db: Session, settings: Settings, principal: Principal, upload_id: str) -> UploadSession:
@@ -217,6 +263,7 @@ async def receive_part(
     # A temporary name, renamed at the end: an interrupted re-send never damages the part already there.
     tmp = final.with_name(f".{number:05d}-{uuid.uuid4().hex}.tmp")
     digest = hashlib.md5(usedforsecurity=False)
+    running = _running_for(upload_id, number)  # the file's SHA-256, when this part is next in order
     size = 0
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -229,6 +276,8 @@ async def receive_part(
                         code="PART_TOO_LARGE",
                     )
                 digest.update(chunk)
+                if running is not None:
+                    running.update(chunk)
                 out.write(chunk)
         if size == 0:
             raise BadRequest("Empty part", code="EMPTY_PART")
@@ -243,6 +292,7 @@ async def receive_part(
         raise
     etag = digest.hexdigest()
     await run_in_threadpool(_record_part, upload_id, number, size, etag)
+    _advance_running(upload_id, number, running)
     return {"partNumber": number, "size": size, "etag": etag}
 
 
@@ -285,15 +335,13 @@ def complete(
             content_type = row.content_type
         staging.mkdir(parents=True)
         assembled = staging / sanitize_filename(filename)
-        digest = hashlib.sha256()
-        written = 0
-        with assembled.open("wb") as out:
-            for part in parts:
-                with part_path(settings, upload_id, part.part_number).open("rb") as src:
-                    while chunk := src.read(COPY_CHUNK):
-                        digest.update(chunk)
-                        out.write(chunk)
-                        written += len(chunk)
+        paths = [part_path(settings, upload_id, p.part_number) for p in parts]
+        running = _take_running(upload_id)
+        digest = running.digest
+        # Only parts the running hash did not see (sent out of order, or to another node) are read again.
+        for path in paths[running.next_part - 1 :]:
+            _hash_file(digest, path)
+        written = _assemble(paths, assembled)
         actual = digest.hexdigest()
         if written != size or (expected and actual != expected):
             with session_scope() as db:
@@ -325,6 +373,35 @@ def complete(
         shutil.rmtree(staging, ignore_errors=True)
         with _completing_lock:
             _completing.discard(upload_id)
+
+
+def _hash_file(digest: hashlib._Hash, path: Path) -> None:
+    with path.open("rb") as src:
+        while chunk := src.read(COPY_CHUNK):
+            digest.update(chunk)
+
+
+def _assemble(paths: list[Path], target: Path) -> int:
+    """Joins the parts into `target` without passing their bytes through this process: the kernel
+    copies them (copy_file_range, a block-sharing clone on filesystems that offer one); a plain copy
+    where that is unsupported. The parts stay intact until the file is stored, so a completion refused
+    (over quota) can be retried."""
+    with target.open("wb") as out:
+        for path in paths:
+            with path.open("rb") as src:
+                size = os.fstat(src.fileno()).st_size
+                done = 0
+                try:
+                    while done < size:
+                        sent = os.copy_file_range(src.fileno(), out.fileno(), size - done)
+                        if sent == 0:
+                            break
+                        done += sent
+                except OSError:
+                    src.seek(done)
+                    out.seek(0, os.SEEK_END)
+                    shutil.copyfileobj(src, out, COPY_CHUNK)
+    return target.stat().st_size
 
 
 # -- expiry ------------------------------------------------------------------------------------

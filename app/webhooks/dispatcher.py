@@ -13,17 +13,20 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, select, update
-from standardwebhooks import Webhook as Signer
 
 from app import __version__
 from app.audit.service import record
 from app.db import session_scope
 from app.models import Webhook, WebhookAttempt, WebhookDelivery
 from app.webhooks import targets
+
+if TYPE_CHECKING:
+    import httpx
+# httpx and standardwebhooks load with the dispatcher's first round, after start-up, not at import.
 
 log = logging.getLogger("lutra.webhooks")
 
@@ -172,6 +175,8 @@ def _last_reason(result: AttemptResult) -> str:
 
 
 def signed_headers(claimed: Claimed, when: datetime) -> dict[str, str]:
+    from standardwebhooks import Webhook as Signer
+
     """Standard Webhooks headers; the timestamp is this attempt's, the id the same on every attempt."""
     return {
         "webhook-id": claimed.id,
@@ -197,6 +202,8 @@ def _pinned_request(
 async def attempt(
     client: httpx.AsyncClient, claimed: Claimed, allowed: frozenset[str], timeout_s: float
 ) -> AttemptResult:
+    import httpx
+
     started = time.monotonic()
 
     def took() -> int:
@@ -233,6 +240,8 @@ class Dispatcher:
         return len(due)
 
     async def run_forever(self) -> None:
+        import httpx
+
         released = await run_in_threadpool(release_stuck)
         if released:
             log.info("%d webhook deliveries interrupted by the last stop are due again", released)

@@ -426,6 +426,31 @@ def test_redis_lost_answers_queue_unavailable_and_recovers(cluster: Cluster, red
         assert r.json()["downloadUrl"]
 
 
+def test_a_credential_revoked_on_one_node_is_refused_by_the_other_at_once(cluster: Cluster) -> None:
+    a, b = node(cluster, 0), node(cluster, 1)
+    created = a.post("/api/v1/api-keys", json={"name": "script"})
+    assert created.status_code == 201, created.text
+    key, key_id = created.json()["key"], created.json()["id"]
+    with_key = {"Authorization": f"Bearer {key}"}
+    # Node b caches the key's principal, then node a deletes the key: b's next request is refused.
+    for _ in range(2):
+        assert b.get("/api/auth/session", headers=with_key).json()["user"]["username"] == "admin"
+    assert a.delete(f"/api/v1/api-keys/{key_id}").status_code == 200
+    r = b.get("/api/auth/session", headers=with_key)
+    assert r.status_code == 401 and r.json()["code"] == "INVALID_API_KEY", r.text
+
+    # A session logged out on node a is refused by node b, which had it cached.
+    login = httpx.post(
+        a.base_url.join("/api/auth/login"), json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30
+    )
+    token = login.json()["token"]
+    with_token = {"Authorization": f"Bearer {token}"}
+    assert b.get("/api/auth/session", headers=with_token).status_code == 200
+    assert a.post("/api/auth/logout", headers=with_token).status_code == 200
+    r = b.get("/api/auth/session", headers=with_token)
+    assert r.status_code == 401 and r.json()["code"] == "AUTH_REQUIRED", r.text
+
+
 def test_failed_logins_are_throttled_across_api_nodes(cluster: Cluster) -> None:
     # Last in this module: the throttle also counts per IP, so further logins from here wait a minute.
     answers = []

@@ -105,7 +105,9 @@ def test_batch_of_many_images_keeps_memory_flat(start_app: StartApp) -> None:
     assert r.status_code == 200, r.text[:300]
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         names = z.namelist()
-        assert len(names) == len(set(names)) == count
+        # 500 results are over 8 KB: their list is the ZIP's results.json, beside the 500 outputs.
+        assert len(names) == len(set(names)) == count + 1 and "results.json" in names
+        assert len(json.loads(z.read("results.json"))["fileResults"]) == count
         assert z.read("img3.png") == files[3][1]
         assert z.read("img3_9.png") == files[453][1]
     growth_mb = (peak[0] - baseline) / 2**20
@@ -138,3 +140,30 @@ def test_a_batch_cancelled_before_any_file_finished_ends_canceled(start_app: Sta
         job = db.get(Job, job_id)
         assert job is not None and job.status == "canceled"
         assert {e["error"] for e in job.result["errors"].values()} == {"Canceled"}
+
+
+def test_without_max_batch_size_any_count_goes_and_long_lists_move_into_results_json(
+    tools_client: TestClient,
+) -> None:
+    # MAX_BATCH_SIZE unset: no count limit (a request once stopped at 1,000 files). The empty files are
+    # refused one by one before running, so 1,200 files cost no 1,200 jobs here.
+    good = [png(colour=(i, i, i)) for i in range(3)]
+    files = [(f"photo-{i}.png", good[i]) for i in range(3)] + [(f"empty-{i:04d}.png", b"") for i in range(1200)]
+    r = post_batch(tools_client, files)
+    assert r.status_code == 200, r.text
+    # Over 8 KB of results: the headers say where the lists are instead of carrying them.
+    pointer = {"resultsFile": "results.json"}
+    assert json.loads(unquote(r.headers["x-file-results"])) == pointer
+    assert json.loads(unquote(r.headers["x-file-errors"])) == pointer
+    assert len(r.headers["x-file-results"]) < 8 * 1024
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        listing = json.loads(z.read("results.json"))
+        assert listing["fileResults"] == {"0": "photo-0.png", "1": "photo-1.png", "2": "photo-2.png"}
+        assert [z.read(f"photo-{i}.png") for i in range(3)] == good
+    assert (listing["totalFiles"], listing["failedFiles"]) == (1203, 1200)
+    assert listing["errors"]["3"]["filename"] == "empty-0000.png"
+    assert listing["errors"]["1202"]["filename"] == "empty-1199.png"
+    with database() as db:
+        job = db.get(Job, r.headers["x-job-id"])
+        assert job is not None and job.result["fileResults"] == listing["fileResults"]
+        assert len(job.result["errors"]) == 1200

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from app.config import get_settings
 from app.db import session_scope
 from app.models import UploadSession
+from app.uploads import service as upload_service
 from app.uploads.service import cleanup_expired
 from tests.assertions import assert_error
 from tests.files.helpers import user_client
@@ -173,3 +174,41 @@ def test_the_quota_counts_bytes_declared_by_open_sessions(tools_client: TestClie
     r = c.post("/api/v1/uploads", json={"filename": "b.bin", "size": 2 * mb})
     assert assert_error(r, 413, "STORAGE_QUOTA_EXCEEDED")["details"]["requestedBytes"] == 4 * mb
     assert c.post("/api/v1/uploads", json={"filename": "c.bin", "size": mb // 2}).status_code == 201
+
+
+def test_parts_sent_in_order_are_hashed_on_arrival_not_read_again(
+    tools_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = tools_client
+    ps = 16 * 1024 * 1024
+    data = os.urandom(2 * ps + 4321)
+    session = start(c, data, sha256=hashlib.sha256(data).hexdigest())
+    upload_id = session["uploadId"]
+    for number, offset in enumerate(range(0, len(data), ps), start=1):
+        put(c, upload_id, number, data[offset : offset + ps])
+
+    def read_again(*_: object) -> None:
+        raise AssertionError("completion read a part again to hash it")
+
+    # Every part came in order: completion uses the hash taken while they streamed in.
+    monkeypatch.setattr(upload_service, "_hash_file", read_again)
+    r = c.post(f"/api/v1/uploads/{upload_id}/complete")
+    assert r.status_code == 201, r.text
+    file = r.json()["file"]
+    assert file["size"] == len(data) and file["sha256"] == hashlib.sha256(data).hexdigest()
+    assert c.get(f"/api/v1/files/{file['id']}/download").content == data
+
+
+def test_a_part_resent_after_it_was_hashed_still_gives_the_right_checksum(tools_client: TestClient) -> None:
+    c = tools_client
+    ps = 16 * 1024 * 1024
+    data = os.urandom(ps + 10)
+    session = start(c, data)
+    upload_id = session["uploadId"]
+    put(c, upload_id, 1, b"z" * ps)  # hashed on arrival, then replaced: that hash must not be used
+    put(c, upload_id, 2, data[ps:])
+    put(c, upload_id, 1, data[:ps])
+    r = c.post(f"/api/v1/uploads/{upload_id}/complete")
+    assert r.status_code == 201, r.text
+    assert r.json()["file"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert c.get(f"/api/v1/files/{r.json()['file']['id']}/download").content == data

@@ -109,7 +109,16 @@ export async function runBatch(url, body, progress) {
   };
   const disposition = reply.header('content-disposition') || '';
   const name = /filename="?([^";]+)"?/i.exec(disposition)?.[1] || 'batch.zip';
-  return { blob: reply.blob, filename: name, jobId: reply.header('x-job-id'), fileResults: header('x-file-results'), errors: header('x-file-errors') };
+  const jobId = reply.header('x-job-id');
+  let fileResults = header('x-file-results');
+  let errors = header('x-file-errors');
+  if (fileResults.resultsFile && jobId) {
+    // Many files: the lists are in the ZIP's results.json, and in the finished job's result too.
+    const job = await api.get(`/api/v1/jobs/${encodeURIComponent(jobId)}`);
+    fileResults = job.result?.fileResults || {};
+    errors = job.result?.errors || {};
+  }
+  return { blob: reply.blob, filename: name, jobId, fileResults, errors };
 }
 
 function fileNameOf(url) {
