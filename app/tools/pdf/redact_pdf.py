@@ -15,14 +15,17 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.engine.media import pdf, pdf_glyphs, pdf_redact, pdf_scrub, redact_raster
-from app.engine.media.pdf_glyphs import Box
-from app.engine.media.pdf_redact import PagePlan
+from app.engine.media import pdf
 from app.engine.tool import InputRejected, Inputs, ToolContext, ToolFailure, ToolResult, ToolSettings, tool
+
+if TYPE_CHECKING:  # pdfminer (with cryptography) loads in the worker that redacts, never in the server
+    from app.engine.media import pdf_glyphs, pdf_redact
+    from app.engine.media.pdf_glyphs import Box
+    from app.engine.media.pdf_redact import PagePlan
 
 log = logging.getLogger("lutra.pdf")
 
@@ -129,6 +132,9 @@ def _area_box(area: RedactArea, height: float, offset: tuple[float, float]) -> B
 
 def _plan_page(page: pdf_glyphs.PageGlyphs, hits: list[pdf_redact.Hit], areas: Iterable[Box]) -> tuple[PagePlan, bool]:
     """The glyphs to take out and the boxes to paint; False when a hit has no glyph we could find."""
+    from app.engine.media import pdf_redact
+    from app.engine.media.pdf_redact import PagePlan
+
     plan, found_all = PagePlan(page), True
     for hit in hits:
         glyphs = pdf_redact.glyphs_for_hit(page, hit)
@@ -150,6 +156,8 @@ def _plan_page(page: pdf_glyphs.PageGlyphs, hits: list[pdf_redact.Hit], areas: I
 
 
 def _readable_glyphs(path: Path, count: int) -> list[pdf_glyphs.PageGlyphs] | None:
+    from app.engine.media import pdf_glyphs
+
     try:
         pages = list(pdf_glyphs.pages(path))
     except Exception:  # any pdfminer failure only means: rebuild redacted pages as pictures
@@ -170,6 +178,8 @@ def _readable_glyphs(path: Path, count: int) -> list[pdf_glyphs.PageGlyphs] | No
     long=True,
 )
 def run(ctx: ToolContext, settings: RedactPdfSettings) -> ToolResult:
+    from app.engine.media import pdf_glyphs, pdf_redact, pdf_scrub, redact_raster
+
     terms = list(dict.fromkeys(t for t in (t.strip() for t in settings.terms) if t))
     if not (terms or settings.patterns or settings.areas):
         raise InputRejected("give at least one term, pattern or area to redact", 400, "VALIDATION_ERROR")
