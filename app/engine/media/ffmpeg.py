@@ -69,6 +69,13 @@ Quality = Literal["high", "balanced", "small"]
 _X264_CRF: dict[str, int] = {"high": 18, "balanced": 23, "small": 28}
 _VP9_CRF: dict[str, int] = {"high": 24, "balanced": 32, "small": 40}
 
+# Encoder speed, the other trade-off (time against size at the same quality), chosen from
+# bench/encoder_table.py on a noisy 1080p clip: "balanced" is the point past which a slower setting
+# buys only a few percent; "fast" roughly halves the time again, "thorough" spends it for a smaller file.
+Speed = Literal["fast", "balanced", "thorough"]
+X264_PRESET: dict[str, str] = {"fast": "superfast", "balanced": "veryfast", "thorough": "medium"}
+VP9_CPU_USED: dict[str, int] = {"fast": 8, "balanced": 6, "thorough": 4}
+
 
 class ProbeFailed(ToolFailure):
     """ffprobe could not read the file as the media it claims to be."""
@@ -481,7 +488,7 @@ def hw_accel() -> str:
     return (get_settings().hw_accel or "").strip().lower()
 
 
-def h264(quality: Quality | int = "balanced", *, preset: str = "fast") -> VideoCodec:
+def h264(quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
     """The H.264 encoder: HW_ACCEL's when it works, libx264 otherwise. An int is a CRF (0-51)."""
     crf = quality if isinstance(quality, int) else _X264_CRF[quality]
     accel = hw_accel()
@@ -489,13 +496,15 @@ def h264(quality: Quality | int = "balanced", *, preset: str = "fast") -> VideoC
         codec = _hw_codec(accel, crf)
         if codec is not None:
             return codec
-    return VideoCodec("libx264", (), ("-c:v", "libx264", "-preset", preset, "-crf", str(crf)), "format=yuv420p")
+    args = ("-c:v", "libx264", "-preset", X264_PRESET[speed], "-crf", str(crf))
+    return VideoCodec("libx264", (), args, "format=yuv420p")
 
 
-def vp9(quality: Quality | int = "balanced") -> VideoCodec:
+def vp9(quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
     crf = quality if isinstance(quality, int) else _VP9_CRF[quality]
+    # row-mt lets each frame use every core (tile rows in parallel): several times faster on 1080p.
     args = ("-c:v", "libvpx-vp9", "-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good")
-    return VideoCodec("libvpx-vp9", (), (*args, "-cpu-used", "4"), "format=yuv420p")
+    return VideoCodec("libvpx-vp9", (), (*args, "-cpu-used", str(VP9_CPU_USED[speed])), "format=yuv420p")
 
 
 VideoFormat = Literal["mp4", "mov", "webm"]
@@ -507,8 +516,8 @@ def video_format_for(kind: str) -> VideoFormat:
     return kind if kind in ("mp4", "mov", "webm") else "mp4"  # type: ignore[return-value]
 
 
-def video_codec(fmt: str, quality: Quality | int = "balanced") -> VideoCodec:
-    return vp9(quality) if fmt == "webm" else h264(quality)
+def video_codec(fmt: str, quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
+    return vp9(quality, speed) if fmt == "webm" else h264(quality, speed)
 
 
 def audio_codec_for_video(fmt: str, kbps: int = 128) -> list[str]:
