@@ -69,12 +69,15 @@ Quality = Literal["high", "balanced", "small"]
 _X264_CRF: dict[str, int] = {"high": 18, "balanced": 23, "small": 28}
 _VP9_CRF: dict[str, int] = {"high": 24, "balanced": 32, "small": 40}
 
-# Encoder speed, the other trade-off (time against size at the same quality), chosen from
-# bench/encoder_table.py on a noisy 1080p clip: "balanced" is the point past which a slower setting
-# buys only a few percent; "fast" roughly halves the time again, "thorough" spends it for a smaller file.
+# Encoder speed, the other trade-off (time against size at the same CRF), chosen from
+# bench/encoder_table.py on a noisy 1080p clip. x264: veryfast is the knee (11.3 CPU s, 3.0 MB for 3 s;
+# the former default "fast" took 16.4 s for 3.6 MB, medium 18.8 s for 3.2 MB); superfast is no quicker
+# than veryfast there and ultrafast only 24 % quicker for a file almost 4 times larger.
 Speed = Literal["fast", "balanced", "thorough"]
-X264_PRESET: dict[str, str] = {"fast": "superfast", "balanced": "veryfast", "thorough": "medium"}
-VP9_CPU_USED: dict[str, int] = {"fast": 8, "balanced": 6, "thorough": 4}
+X264_PRESET: dict[str, str] = {"fast": "ultrafast", "balanced": "veryfast", "thorough": "medium"}
+# VP9 is several times slower than x264 on that clip (cpu-used 8 already took 57 CPU s): "balanced" keeps
+# cpu-used 4, the level Lutra used before, until the table's slower rows are measured on a quiet machine.
+VP9_CPU_USED: dict[str, int] = {"fast": 8, "balanced": 4, "thorough": 2}
 
 
 class ProbeFailed(ToolFailure):
