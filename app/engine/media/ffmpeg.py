@@ -75,9 +75,10 @@ _VP9_CRF: dict[str, int] = {"high": 24, "balanced": 32, "small": 40}
 # than veryfast there and ultrafast only 24 % quicker for a file almost 4 times larger.
 Speed = Literal["fast", "balanced", "thorough"]
 X264_PRESET: dict[str, str] = {"fast": "ultrafast", "balanced": "veryfast", "thorough": "medium"}
-# VP9 is several times slower than x264 on that clip (cpu-used 8 already took 57 CPU s): "balanced" keeps
-# cpu-used 4, the level Lutra used before, until the table's slower rows are measured on a quiet machine.
-VP9_CPU_USED: dict[str, int] = {"fast": 8, "balanced": 4, "thorough": 2}
+# VP9 (deadline good, row-mt) is several times slower than x264 on that clip: cpu-used 5, 6 and 8 all
+# took ~50 CPU s for the same 4.2 MB (libvpx stops at 5 in this mode), so "fast" is 5; "balanced" keeps
+# cpu-used 4, the level Lutra used before.
+VP9_CPU_USED: dict[str, int] = {"fast": 5, "balanced": 4, "thorough": 2}
 
 
 class ProbeFailed(ToolFailure):
