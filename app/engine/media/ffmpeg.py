@@ -76,8 +76,8 @@ _VP9_CRF: dict[str, int] = {"high": 24, "balanced": 32, "small": 40}
 Speed = Literal["fast", "balanced", "thorough"]
 X264_PRESET: dict[str, str] = {"fast": "ultrafast", "balanced": "veryfast", "thorough": "medium"}
 # VP9 (deadline good, row-mt) is several times slower than x264 on that clip: cpu-used 5, 6 and 8 all
-# took ~50 CPU s for the same 4.2 MB (libvpx stops at 5 in this mode), so "fast" is 5; "balanced" keeps
-# cpu-used 4, the level Lutra used before.
+# took ~50 CPU s for the same 4.2 MB (libvpx stops at 5 in this mode); 4 measured 45 s for 4.3 MB, the
+# knee, so it stays "balanced"; 2 took 75 s (a higher quality at the same CRF, not a smaller file).
 VP9_CPU_USED: dict[str, int] = {"fast": 5, "balanced": 4, "thorough": 2}
 
 
