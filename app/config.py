@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         "", description="ONNX Runtime providers to use, in order (e.g. cuda,cpu); empty = CUDA if present, then CPU"
     )
     ai_session_idle_s: int = Field(600, ge=1, description="A loaded AI model unused this long is dropped from memory")
+    ai_memory_mb: int = Field(
+        1024, ge=16, description="Memory a worker's loaded AI models may hold (MB); the least recently used go first"
+    )
+    ai_worker_idle_s: int = Field(
+        60, ge=1, description="A worker that ran an AI tool exits after this long without jobs, freeing its memory"
+    )
     ai_threads: int = Field(0, ge=0, description="CPU threads per AI inference; 0 = ONNX Runtime's default")
     ai_manifest: Path | None = Field(
         None, description="An extra model manifest (JSON) whose entries add to or replace Lutra's own"

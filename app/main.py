@@ -141,7 +141,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         jobs = JobService(settings, runner, node.bus)
         node.add_duty("job-cleanup", lambda: run_in_threadpool(jobs.cleanup_once), every_s=600.0)
     else:
-        runner = Runner(settings.job_concurrency, idle_timeout_s=settings.worker_idle_s)
+        runner = Runner(
+            settings.job_concurrency, idle_timeout_s=settings.worker_idle_s, ai_idle_timeout_s=settings.ai_worker_idle_s
+        )
         runner.start()
         jobs = JobService(settings, runner, EventBus())
     app.state.runner = runner

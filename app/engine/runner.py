@@ -23,9 +23,12 @@ CANCEL_GRACE_S = 2.0
 
 
 class Runner:
-    def __init__(self, concurrency: int, idle_timeout_s: float = 300.0) -> None:
+    def __init__(self, concurrency: int, idle_timeout_s: float = 300.0, ai_idle_timeout_s: float = 60.0) -> None:
         self.concurrency = concurrency
         self.idle_timeout_s = idle_timeout_s
+        # Workers that ran AI hold models, runtimes and allocator pools (GBs after an upscale): they go
+        # sooner, so the memory returns to the system within about a minute of the last AI job.
+        self.ai_idle_timeout_s = min(ai_idle_timeout_s, idle_timeout_s)
         self._slots = asyncio.Semaphore(concurrency)
         self._idle: list[WorkerProcess] = []
         self._active: dict[str, WorkerProcess] = {}
@@ -50,15 +53,17 @@ class Runner:
     async def _reap_idle(self) -> None:
         """Idle workers exit after a while, so an idle server stays small."""
         while True:
-            await asyncio.sleep(min(30.0, self.idle_timeout_s))
-            now = time.monotonic()
-            keep = []
-            for worker in self._idle:
-                if now - worker.last_used > self.idle_timeout_s or not worker.alive:
-                    await asyncio.to_thread(worker.stop)
-                else:
-                    keep.append(worker)
-            self._idle = keep
+            await asyncio.sleep(min(30.0, self.ai_idle_timeout_s / 2))
+            await self.reap_idle()
+
+    async def reap_idle(self, now: float | None = None) -> None:
+        """Stops the idle workers past their idle time (shorter for the ones that ran AI)."""
+        now = time.monotonic() if now is None else now
+        for worker in list(self._idle):
+            limit = self.ai_idle_timeout_s if worker.holds_ai else self.idle_timeout_s
+            if now - worker.last_used > limit or not worker.alive:
+                self._idle.remove(worker)  # out of the pool first: a job arriving meanwhile starts a fresh one
+                await asyncio.to_thread(worker.stop)
 
     def stats(self) -> dict[str, int]:
         return {
@@ -149,6 +154,7 @@ class Runner:
             if kind == "progress":
                 on_progress(message[1], message[2])
             elif kind == "done":
+                worker.holds_ai = bool(message[2]) if len(message) > 2 else worker.holds_ai
                 return message[1]
 
     async def cancel_requested(self, job_id: str) -> bool:

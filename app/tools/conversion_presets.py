@@ -66,9 +66,27 @@ class QualitySettings(ToolSettings):
     quality: int | None = Field(None, ge=1, le=100, description="Quality for lossy formats (tool default if unset)")
 
 
+class ImageEncodeSettings(QualitySettings):
+    effort: int | None = Field(
+        None,
+        ge=0,
+        le=9,
+        description="Encoder effort for AVIF (0-9): higher is slower, a little smaller; tool default if unset",
+    )
+
+
+class WebpEncodeSettings(QualitySettings):
+    effort: int | None = Field(
+        None, ge=0, le=6, description="Encoder effort (0-6): higher is slower, a little smaller; 4 if unset"
+    )
+
+
 class VideoQualitySettings(ToolSettings):
     quality: Literal["high", "balanced", "small"] | None = Field(
         None, description="high (larger files), balanced, or small (smaller files); balanced if unset"
+    )
+    speed: Literal["fast", "balanced", "thorough"] | None = Field(
+        None, description="Encoding speed: fast (larger file), balanced, or thorough (smaller file); balanced if unset"
     )
 
 
@@ -79,7 +97,7 @@ class PageSettings(ToolSettings):
 
 # The few settings a preset passes on, per base tool; every other base tool's presets take none.
 OPEN_SETTINGS: dict[str, type[ToolSettings]] = {
-    "convert": QualitySettings,
+    "convert": ImageEncodeSettings,
     "svg-to-raster": QualitySettings,
     "convert-video": VideoQualitySettings,
     "image-to-pdf": PageSettings,
@@ -194,6 +212,8 @@ def as_tool(preset: Preset) -> Tool:
         raise registry.RegistryError(f"preset {preset.id!r}: unknown base tool {preset.base!r}")
     source = INPUT_TYPES[preset.input]
     settings = OPEN_SETTINGS.get(preset.base, NoSettings)
+    if settings is ImageEncodeSettings and preset.forced.get("format") == "webp":
+        settings = WebpEncodeSettings  # the WebP encoder's effort stops at 6: refused at the request, not the run
     forced = ", ".join(f"{k}={v}" for k, v in preset.forced.items())
     return Tool(
         id=preset.id,

@@ -134,7 +134,9 @@ def test_animevideov3_has_a_native_x2_network(app: TestClient) -> None:
 
 def test_an_output_over_max_megapixels_is_refused_before_any_work(app: TestClient) -> None:
     started = time.monotonic()
-    failed = fail_long(app, "upscale", png(np.full((300, 400, 3), 128, np.uint8)), {"scale": 4})
+    failed = fail_long(
+        app, "upscale", png(np.full((300, 400, 3), 128, np.uint8)), {"scale": 4, "model": "realesrgan-x4plus"}
+    )
     assert failed.get("code") == "IMAGE_TOO_LARGE", failed
     assert "1600x1200" in failed["error"] and "MAX_MEGAPIXELS" in failed["error"]
     assert time.monotonic() - started < 20  # x4plus on 300x400 would take minutes on a CPU
@@ -145,3 +147,18 @@ def test_bad_settings_are_a_400(app: TestClient, settings: dict) -> None:
     r = post(app, "upscale", png(shapes(16)), settings)
     assert r.status_code == 400, r.text
     assert r.json()["code"] == "VALIDATION_ERROR"
+
+
+PHOTO = Path(__file__).parent / "pictures" / "portrait.jpg"
+
+
+@pytest.mark.parametrize("picture", ["photo", "shapes"])
+def test_default_tier_is_the_compact_network_and_beats_bicubic_at_x2(app: TestClient, picture: str) -> None:
+    original = pyvips.Image.new_from_file(str(PHOTO)).numpy() if picture == "photo" else shapes(256)
+    half = pyvips.Image.new_from_array(original).copy(interpretation="srgb").resize(0.5, kernel="linear")
+    body = run_long(app, "upscale", png(half.numpy()), {}, name="half.png")  # every setting at its default
+    assert (body["model"], body["scale"], body["width"], body["height"]) == ("realesr-animevideov3", 2, 256, 256)
+    out = decode(fetch(app, body))
+    assert out.shape == (256, 256, 3)
+    bicubic = half.resize(2, kernel="cubic").numpy()
+    assert psnr(out, original) > psnr(bicubic, original) + 0.5

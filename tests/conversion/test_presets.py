@@ -60,7 +60,7 @@ def test_presets_are_catalog_tools(av: TestClient) -> None:
     one = av.get("/api/v1/tools/image/heic-to-jpg").json()
     assert one["title"] == "HEIC to JPG"
     assert one["inputs"]["kinds"] == ["heif"]
-    assert set(one["settingsSchema"]["properties"]) == {"quality"}
+    assert set(one["settingsSchema"]["properties"]) == {"quality", "effort"}
     assert av.get("/api/v1/tools/video/heic-to-jpg").status_code == 404  # wrong section
     paths = av.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/tools/files/excel-to-csv" in paths and "/api/v1/tools/audio/flac-to-mp3/batch" in paths

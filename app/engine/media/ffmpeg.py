@@ -69,6 +69,17 @@ Quality = Literal["high", "balanced", "small"]
 _X264_CRF: dict[str, int] = {"high": 18, "balanced": 23, "small": 28}
 _VP9_CRF: dict[str, int] = {"high": 24, "balanced": 32, "small": 40}
 
+# Encoder speed, the other trade-off (time against size at the same CRF), chosen from
+# bench/encoder_table.py on a noisy 1080p clip. x264: veryfast is the knee (11.3 CPU s, 3.0 MB for 3 s;
+# the former default "fast" took 16.4 s for 3.6 MB, medium 18.8 s for 3.2 MB); superfast is no quicker
+# than veryfast there and ultrafast only 24 % quicker for a file almost 4 times larger.
+Speed = Literal["fast", "balanced", "thorough"]
+X264_PRESET: dict[str, str] = {"fast": "ultrafast", "balanced": "veryfast", "thorough": "medium"}
+# VP9 (deadline good, row-mt) is several times slower than x264 on that clip: cpu-used 5, 6 and 8 all
+# took ~50 CPU s for the same 4.2 MB (libvpx stops at 5 in this mode); 4 measured 45 s for 4.3 MB, the
+# knee, so it stays "balanced"; 2 took 75 s (a higher quality at the same CRF, not a smaller file).
+VP9_CPU_USED: dict[str, int] = {"fast": 5, "balanced": 4, "thorough": 2}
+
 
 class ProbeFailed(ToolFailure):
     """ffprobe could not read the file as the media it claims to be."""
@@ -481,7 +492,7 @@ def hw_accel() -> str:
     return (get_settings().hw_accel or "").strip().lower()
 
 
-def h264(quality: Quality | int = "balanced", *, preset: str = "fast") -> VideoCodec:
+def h264(quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
     """The H.264 encoder: HW_ACCEL's when it works, libx264 otherwise. An int is a CRF (0-51)."""
     crf = quality if isinstance(quality, int) else _X264_CRF[quality]
     accel = hw_accel()
@@ -489,13 +500,15 @@ def h264(quality: Quality | int = "balanced", *, preset: str = "fast") -> VideoC
         codec = _hw_codec(accel, crf)
         if codec is not None:
             return codec
-    return VideoCodec("libx264", (), ("-c:v", "libx264", "-preset", preset, "-crf", str(crf)), "format=yuv420p")
+    args = ("-c:v", "libx264", "-preset", X264_PRESET[speed], "-crf", str(crf))
+    return VideoCodec("libx264", (), args, "format=yuv420p")
 
 
-def vp9(quality: Quality | int = "balanced") -> VideoCodec:
+def vp9(quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
     crf = quality if isinstance(quality, int) else _VP9_CRF[quality]
+    # row-mt lets each frame use every core (tile rows in parallel): several times faster on 1080p.
     args = ("-c:v", "libvpx-vp9", "-crf", str(crf), "-b:v", "0", "-row-mt", "1", "-deadline", "good")
-    return VideoCodec("libvpx-vp9", (), (*args, "-cpu-used", "4"), "format=yuv420p")
+    return VideoCodec("libvpx-vp9", (), (*args, "-cpu-used", str(VP9_CPU_USED[speed])), "format=yuv420p")
 
 
 VideoFormat = Literal["mp4", "mov", "webm"]
@@ -507,8 +520,8 @@ def video_format_for(kind: str) -> VideoFormat:
     return kind if kind in ("mp4", "mov", "webm") else "mp4"  # type: ignore[return-value]
 
 
-def video_codec(fmt: str, quality: Quality | int = "balanced") -> VideoCodec:
-    return vp9(quality) if fmt == "webm" else h264(quality)
+def video_codec(fmt: str, quality: Quality | int = "balanced", speed: Speed = "balanced") -> VideoCodec:
+    return vp9(quality, speed) if fmt == "webm" else h264(quality, speed)
 
 
 def audio_codec_for_video(fmt: str, kbps: int = 128) -> list[str]:

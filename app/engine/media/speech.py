@@ -148,9 +148,11 @@ def cache() -> SessionCache:
     global _cache
     if _cache is None:
         from app.config import get_settings
-        from app.engine.media.onnx import SessionCache
+        from app.engine.media.onnx import SessionCache, budget_bytes
 
-        _cache = SessionCache(float(get_settings().ai_session_idle_s), loader=_load, label="Whisper model")
+        _cache = SessionCache(
+            float(get_settings().ai_session_idle_s), loader=_load, label="Whisper model", budget_bytes=budget_bytes()
+        )
     return _cache
 
 

@@ -34,6 +34,7 @@ def filter_video(
     audio_filters: Sequence[str] = (),
     fmt: str | None = None,
     quality: ffmpeg.Quality | int = "balanced",
+    speed: ffmpeg.Speed = "balanced",
     keep_audio: bool = True,
     audio_kbps: int = 128,
     before: Sequence[str] = (),
@@ -49,7 +50,7 @@ def filter_video(
     info = info or ffmpeg.probe_input(src)
     ffmpeg.require_video(info)
     fmt = fmt or ffmpeg.video_format_for(src.kind)
-    codec = ffmpeg.video_codec(fmt, quality)
+    codec = ffmpeg.video_codec(fmt, quality, speed)
     out = ctx.output_path(ffmpeg.output_name(src, suffix, fmt))
     audio = keep_audio and info.audio is not None
     args = [*codec.global_args, *ffmpeg.inp(src, *before), "-map", "0:v:0"]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.engine.media import ffmpeg
+from app.engine.media.ffmpeg import Speed
 from app.engine.media.video import VIDEO_INPUTS, filter_video
 from app.engine.tool import Inputs, ToolContext, ToolResult, ToolSettings, tool
 
@@ -19,6 +20,11 @@ class CompressVideoSettings(ToolSettings):
     quality: Literal["light", "balanced", "strong"] = Field("balanced", description="How hard to compress")
     resolution: Literal["original", "1080p", "720p", "480p"] = Field(
         "original", description="Scale down to this height (never up); original keeps the size"
+    )
+    speed: Speed = Field(
+        "balanced",
+        description="Encoding speed at the same quality: fast (quicker, larger file), balanced, "
+        "or thorough (slower, smaller file)",
     )
 
 
@@ -44,6 +50,7 @@ def run(ctx: ToolContext, settings: CompressVideoSettings) -> ToolResult:
         filters,
         suffix="compressed",
         quality=crf if fmt != "webm" else crf + 8,
+        speed=settings.speed,
         audio_kbps=kbps,
         info=info,
         message="Compressing",

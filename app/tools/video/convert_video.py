@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.engine.media.ffmpeg import Quality
+from app.engine.media.ffmpeg import Quality, Speed
 from app.engine.media.video import VIDEO_INPUTS, filter_video
 from app.engine.tool import Inputs, Produces, ToolContext, ToolResult, ToolSettings, tool
 
@@ -16,6 +16,11 @@ class ConvertVideoSettings(ToolSettings):
         "mp4", description="mp4, mov and mkv: H.264 + AAC; avi: H.264 + MP3; webm: VP9 + Opus"
     )
     quality: Quality = Field("balanced", description="high (larger files), balanced, or small (smaller files)")
+    speed: Speed = Field(
+        "balanced",
+        description="Encoding speed at the same quality: fast (quicker, larger file), balanced, "
+        "or thorough (slower, smaller file)",
+    )
 
 
 @tool(
@@ -31,5 +36,11 @@ class ConvertVideoSettings(ToolSettings):
 )
 def run(ctx: ToolContext, settings: ConvertVideoSettings) -> ToolResult:
     return filter_video(
-        ctx, [], suffix="converted", fmt=settings.format, quality=settings.quality, message="Converting"
+        ctx,
+        [],
+        suffix="converted",
+        fmt=settings.format,
+        quality=settings.quality,
+        speed=settings.speed,
+        message="Converting",
     )
