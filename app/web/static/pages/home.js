@@ -2,11 +2,12 @@
 // finds every tool that takes HEIC).
 
 import { append, clear, h } from '../dom.js';
+import { t } from '../i18n.js';
 import { isFavourite, prefs, toggleFavourite } from '../prefs.js';
 import { SECTIONS, loadCatalog } from '../state.js';
 
 function haystack(tool) {
-  return [tool.id, tool.title, tool.description, ...(tool.formats || []), ...(tool.inputs?.kinds || [])].join(' ').toLowerCase();
+  return [tool.id, tool.title, tool.description, tool.titleEn, tool.descriptionEn, ...(tool.formats || []), ...(tool.inputs?.kinds || [])].join(' ').toLowerCase();
 }
 
 /** Every word of the query must appear somewhere in the tool's text. */
@@ -24,8 +25,8 @@ function favouriteButton(tool, redraw) {
     {
       type: 'button',
       'aria-pressed': String(on),
-      'aria-label': on ? `Remove ${tool.title} from favourites` : `Add ${tool.title} to favourites`,
-      title: on ? 'Remove from favourites' : 'Add to favourites',
+      'aria-label': on ? t('Remove {tool} from favourites', { tool: tool.title }) : t('Add {tool} to favourites', { tool: tool.title }),
+      title: on ? t('Remove from favourites') : t('Add to favourites'),
       onClick: async () => {
         await toggleFavourite(tool.id).catch(() => null);
         redraw();
@@ -50,20 +51,20 @@ function card(tool, redraw) {
         {},
         (tool.formats || []).slice(0, 6).map((f) => h('span.badge', {}, f)),
         tool.category ? h('span.badge.category', {}, tool.category) : null,
-        tool.long ? h('span.badge.long', { title: 'Runs in the background with live progress' }, 'long') : null,
-        tool.experimental ? h('span.badge.experimental', {}, 'experimental') : null,
+        tool.long ? h('span.badge.long', { title: t('Runs in the background with live progress') }, t('long')) : null,
+        tool.experimental ? h('span.badge.experimental', {}, t('experimental')) : null,
       ),
     ),
   );
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('Tools');
+  ctx.setTitle(t('Tools'));
   const tools = await loadCatalog();
   const search = h('input.search', {
     type: 'search',
-    placeholder: 'Search by name, description or format (heic, pdf…)',
-    'aria-label': 'Search tools',
+    placeholder: t('Search by name, description or format (heic, pdf…)'),
+    'aria-label': t('Search tools'),
     value: ctx.query.get('q') || '',
   });
   const count = h('p.muted.count', { 'aria-live': 'polite' });
@@ -85,22 +86,24 @@ export async function render(main, ctx) {
   function draw() {
     const query = search.value.trim();
     const shown = query ? tools.filter((tool) => matches(tool, query)) : tools;
-    count.textContent = query ? `${shown.length} of ${tools.length} tools match “${query}”` : `${tools.length} tools`;
+    count.textContent = query
+      ? t('{shown} of {total} tools match “{query}”', { shown: shown.length, total: tools.length, query })
+      : t('{count} tools', { count: tools.length });
     clear(
       sections,
-      query ? null : personal('favourites', 'Favourites', prefs.favourites),
-      query ? null : personal('recent', 'Recently used', prefs.recent.filter((id) => !prefs.favourites.includes(id))),
+      query ? null : personal('favourites', t('Favourites'), prefs.favourites),
+      query ? null : personal('recent', t('Recently used'), prefs.recent.filter((id) => !prefs.favourites.includes(id))),
       SECTIONS.map(([section, title]) => {
         const inSection = shown.filter((tool) => tool.section === section);
         if (!inSection.length) return null;
         return h(
           'section.tool-section',
           { 'aria-labelledby': `section-${section}`, dataset: { section } },
-          h('h2', { id: `section-${section}` }, title, h('span.muted', {}, ` ${inSection.length}`)),
+          h('h2', { id: `section-${section}` }, t(title), h('span.muted', {}, ` ${inSection.length}`)),
           h('ul.tool-grid', {}, inSection.map((tool) => card(tool, draw))),
         );
       }),
-      shown.length ? null : h('p.empty', {}, 'No tool matches your search.'),
+      shown.length ? null : h('p.empty', {}, t('No tool matches your search.')),
     );
   }
 
@@ -110,7 +113,7 @@ export async function render(main, ctx) {
     history.replaceState(null, '', query ? `/?q=${encodeURIComponent(query)}` : '/');
     draw();
   });
-  append(main, h('div.page-head', {}, h('h1', {}, 'Tools'), count), search, sections);
+  append(main, h('div.page-head', {}, h('h1', {}, t('Tools')), count), search, sections);
   draw();
   search.focus();
 }
