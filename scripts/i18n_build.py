@@ -39,9 +39,9 @@ PRESET_DESCRIPTION = re.compile(
 
 # A conversion preset in each language: its title, and its description from the base tool's title.
 PRESET_PATTERNS: dict[str, tuple[str, str]] = {
-    "de": ("{src} in {dst}", "{src} mit einem Klick in {dst} umwandeln: führt {base} ({ref}) aus und nimmt nur {src}-Dateien an."),
-    "fr": ("{src} en {dst}", "Convertir {src} en {dst} en un clic : lance {base} ({ref}) et n’accepte que les fichiers {src}."),
-    "es": ("{src} a {dst}", "Convierte {src} a {dst} con un clic: ejecuta {base} ({ref}) y solo acepta archivos {src}."),
+    "de": ("{src} in {dst}", "{src} mit einem Klick in {dst} umwandeln: führt „{base}“ ({ref}) aus und nimmt nur {src}-Dateien an."),
+    "fr": ("{src} en {dst}", "Convertir {src} en {dst} en un clic : lance « {base} » ({ref}) et n’accepte que les fichiers {src}."),
+    "es": ("{src} a {dst}", "Convierte {src} a {dst} con un clic: ejecuta «{base}» ({ref}) y solo acepta archivos {src}."),
     "zh-CN": ("{src} 转 {dst}", "一键将 {src} 转换为 {dst}：运行“{base}”（{ref}），仅接受 {src} 文件。"),
     "ja": ("{src} を {dst} に変換", "{src} をワンクリックで {dst} に変換：「{base}」（{ref}）を実行し、{src} ファイルのみを受け付けます。"),
 }
