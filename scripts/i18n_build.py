@@ -3,9 +3,11 @@ changing a UI text, a tool or a translation; nothing runs this at request time).
 
 English is the source: its catalogue holds every key the UI uses, read from the scripts' t('...') and
 tk('...') calls, and every tool's title and description from the registry. The other languages come
-from scripts/i18n/ui.<locale>.json (UI texts and setting labels) and scripts/i18n/tools.<locale>.tsv
-(id, title, description of every tool that is not a conversion preset); a conversion preset's texts are
-made from a per-language pattern and its base tool's translated title.
+from scripts/i18n/ui.tsv (one row per English text, then its German, French, Spanish, Simplified Chinese
+and Japanese translations, separated by "¦"; a cell starting with "{\"" holds plural forms as JSON),
+scripts/i18n/settings.tsv (setting labels by setting name, "setting.<name>", the same columns) and
+scripts/i18n/tools.<locale>.tsv (id, title, description of every tool that is not a conversion preset);
+a conversion preset's texts are made from a per-language pattern and its base tool's translated title.
 
     PYTHONPATH=$PWD .venv/bin/python scripts/i18n_build.py
 """
@@ -27,10 +29,29 @@ OUT = STATIC / "i18n"
 # t('...') and tk('...') with a single-quoted literal first argument (escaped quotes allowed).
 KEY_CALL = re.compile(r"""\btk?\(\s*'((?:[^'\\]|\\.)*)'""")
 
-# English plural forms for the keys counted with {count} (other languages give theirs in ui.<locale>.json).
+# English plural forms for the keys counted with {count} (other languages give theirs in ui.tsv).
 EN_PLURALS: dict[str, dict[str, str]] = {
     "{count} words": {"one": "{count} word", "other": "{count} words"},
+    "{count} files": {"one": "{count} file", "other": "{count} files"},
+    "{count} pages": {"one": "{count} page", "other": "{count} pages"},
+    "{count} tools": {"one": "{count} tool", "other": "{count} tools"},
+    "{count} users": {"one": "{count} user", "other": "{count} users"},
+    "Added {count} files": {"one": "Added {count} file", "other": "Added {count} files"},
+    "Delete {count} files with all their versions?": {
+        "one": "Delete {count} file with all its versions?",
+        "other": "Delete {count} files with all their versions?",
+    },
+    "Delete “{name}” and all {count} versions?": {
+        "one": "Delete “{name}” and its only version?",
+        "other": "Delete “{name}” and all {count} versions?",
+    },
+    "Saved: {count} tools turned off.": {
+        "one": "Saved: {count} tool turned off.",
+        "other": "Saved: {count} tools turned off.",
+    },
 }
+LANGUAGES = ("de", "fr", "es", "zh-CN", "ja")
+SEPARATOR = "¦"
 
 PRESET_DESCRIPTION = re.compile(
     r"Convert (?P<src>.+?) to (?P<dst>.+?) in one click: runs (?P<base>.+) \((?P<ref>[^)]+)\) "
@@ -62,6 +83,24 @@ def tools() -> list[Any]:
     return sorted(registry.load_all().values(), key=lambda tool: tool.id)
 
 
+def read_rows(name: str, prefix: str = "") -> dict[str, dict[str, Any]]:
+    """{locale: {key: text or plural forms}} from a "¦"-separated file of English and five translations."""
+    path = SOURCES / name
+    out: dict[str, dict[str, Any]] = {locale: {} for locale in LANGUAGES}
+    if not path.exists():
+        return out
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = [cell.strip() for cell in line.split(SEPARATOR)]
+        if len(cells) != 1 + len(LANGUAGES):
+            raise SystemExit(f"{path.name}:{number}: {len(cells)} cells, expected {1 + len(LANGUAGES)}")
+        key, *texts = cells
+        for locale, text in zip(LANGUAGES, texts, strict=True):
+            out[locale][prefix + key] = json.loads(text) if text.startswith('{"') else text
+    return out
+
+
 def read_tool_translations(locale: str) -> dict[str, tuple[str, str]]:
     path = SOURCES / f"tools.{locale}.tsv"
     if not path.exists():
@@ -90,15 +129,15 @@ def build() -> None:
     for tool in catalog:
         english[f"tool.{tool.id}.title"] = tool.title
         english[f"tool.{tool.id}.description"] = tool.description
-    en_ui = SOURCES / "ui.en.json"
-    if en_ui.exists():  # setting labels and other keys made at run time ("setting.<name>")
-        english.update(json.loads(en_ui.read_text(encoding="utf-8")))
     write("en", english)
+    ui_rows = read_rows("ui.tsv")
+    # Setting labels: English is the setting's name in words (i18n.js), so only the translations are kept.
+    setting_rows = read_rows("settings.tsv", prefix="setting.")
 
-    for locale in ("de", "fr", "es", "zh-CN", "ja"):
-        source = SOURCES / f"ui.{locale}.json"
-        ui = json.loads(source.read_text(encoding="utf-8")) if source.exists() else {}
+    for locale in LANGUAGES:
+        ui = ui_rows[locale]
         messages: dict[str, Any] = {key: ui[key] for key in english if key in ui}
+        messages.update(setting_rows[locale])
         translated = read_tool_translations(locale)
         titles = {tool_id: title for tool_id, (title, _) in translated.items()}
         for tool in catalog:
