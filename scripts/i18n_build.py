@@ -7,7 +7,7 @@ from scripts/i18n/ui.tsv (one row per English text, then its German, French, Spa
 and Japanese translations, separated by "¦"; a cell starting with "{\"" holds plural forms as JSON),
 scripts/i18n/settings.tsv (setting labels by setting name, "setting.<name>", the same columns) and
 scripts/i18n/tools.<locale>.tsv (id, title, description of every tool that is not a conversion preset);
-a conversion preset's texts are made from a per-language pattern and its base tool's translated title.
+a conversion preset's texts come from its language's pattern in scripts/i18n/presets.tsv and its base tool's title.
 
     PYTHONPATH=$PWD .venv/bin/python scripts/i18n_build.py
 """
@@ -58,15 +58,6 @@ PRESET_DESCRIPTION = re.compile(
     r"and takes (?P<src2>.+?) files only\."
 )
 
-# A conversion preset in each language: its title, and its description from the base tool's title.
-PRESET_PATTERNS: dict[str, tuple[str, str]] = {
-    "de": ("{src} in {dst}", "{src} mit einem Klick in {dst} umwandeln: führt „{base}“ ({ref}) aus und nimmt nur {src}-Dateien an."),
-    "fr": ("{src} en {dst}", "Convertir {src} en {dst} en un clic : lance « {base} » ({ref}) et n’accepte que les fichiers {src}."),
-    "es": ("{src} a {dst}", "Convierte {src} a {dst} con un clic: ejecuta «{base}» ({ref}) y solo acepta archivos {src}."),
-    "zh-CN": ("{src} 转 {dst}", "一键将 {src} 转换为 {dst}：运行“{base}”（{ref}），仅接受 {src} 文件。"),
-    "ja": ("{src} を {dst} に変換", "{src} をワンクリックで {dst} に変換：「{base}」（{ref}）を実行し、{src} ファイルのみを受け付けます。"),
-}
-
 
 def ui_keys() -> list[str]:
     """Every message key the scripts use, in the order first met."""
@@ -110,12 +101,20 @@ def read_tool_translations(locale: str) -> dict[str, tuple[str, str]]:
         return {row[0]: (row[1], row[2]) for row in rows if row and not row[0].startswith("#")}
 
 
+def preset_patterns() -> dict[str, tuple[str, str]]:
+    """{locale: (title pattern, description pattern)} of the conversion presets."""
+    lines = (SOURCES / "presets.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split(SEPARATOR) for line in lines if line.strip() and not line.startswith("#")]
+    return {locale: (title, description) for locale, title, description in rows}
+
+
 def preset_texts(tool: Any, locale: str, titles: dict[str, str]) -> tuple[str, str] | None:
     found = PRESET_DESCRIPTION.fullmatch(tool.description)
-    if not found or locale not in PRESET_PATTERNS:
+    patterns = preset_patterns()
+    if not found or locale not in patterns:
         return None
     base_id = found["ref"].split(",")[0].strip()
-    title_pattern, description_pattern = PRESET_PATTERNS[locale]
+    title_pattern, description_pattern = patterns[locale]
     words = {"src": found["src"], "dst": found["dst"], "ref": found["ref"], "base": titles.get(base_id, found["base"])}
     src, dst = tool.title.split(" to ", 1)
     return title_pattern.format(src=src, dst=dst), description_pattern.format(**words)
