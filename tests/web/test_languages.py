@@ -82,6 +82,8 @@ def test_a_german_browser_gets_german_pages_tools_and_formats(page_in: Callable[
     expect(page.get_by_role("button", name="Ausführen", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Auf Standardwerte zurücksetzen")).to_be_visible()
     expect(page.get_by_role("region", name="Eingabe")).to_contain_text("Datei hier ablegen")
+    # A setting label from the catalogue ("setting.width"); the help texts stay English.
+    expect(page.locator('.field[data-field="width"] label')).to_have_text("Breite")
     assert page.title().startswith("Größe ändern")
     size, date, duration = page.evaluate(FORMATS)
     assert size == "1,5 KB"  # German decimal comma
