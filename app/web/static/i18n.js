@@ -1,6 +1,6 @@
 // The UI's languages. Every visible text goes through t(): its key is the English text itself (with
-// {name} placeholders), so English needs no lookup and a key missing from a catalogue falls back to
-// English. Tool titles and descriptions are keyed "tool.<id>.title" / "tool.<id>.description"; the
+// {name} placeholders), so a key missing from a catalogue falls back to English; en.json is loaded
+// too, for its plural forms ("1 file", "2 files"). Tool titles and descriptions are keyed "tool.<id>.title" / "tool.<id>.description"; the
 // tool modules stay their English source. Catalogues: /static/i18n/<locale>.json (scripts/i18n_build.py).
 //
 // Which language: the user's saved preference (`locale` in /api/v1/user/preferences; remembered in this
@@ -20,6 +20,8 @@ const STORED_KEY = 'lutra-locale';
 
 let current = 'en';
 let messages = {};
+// English, the fallback: its plural forms ("1 file", "2 files") are needed in every language.
+let english = {};
 const cache = new Map();
 
 export function locale() {
@@ -82,9 +84,10 @@ async function catalogue(code) {
 /** Switches the UI's language (loads its catalogue); answers whether it changed. */
 export async function setLocale(code) {
   const next = supported(code) || 'en';
-  const loaded = next === 'en' ? {} : await catalogue(next);
+  const [source, loaded] = await Promise.all([catalogue('en'), catalogue(next)]);
   const changed = next !== current;
   current = next;
+  english = source;
   messages = loaded;
   document.documentElement.lang = next;
   return changed;
@@ -102,7 +105,7 @@ function formatValue(value) {
 /** The text for `key` in the current language, English when the catalogue lacks it. A value may be
  * an object of plural forms ({one, other}, chosen by Intl.PluralRules from params.count). */
 export function t(key, params) {
-  let text = messages[key] ?? key;
+  let text = messages[key] ?? english[key] ?? key;
   if (text && typeof text === 'object') {
     const form = new Intl.PluralRules(current).select(Number(params?.count ?? 0));
     text = text[form] ?? text.other ?? key;
@@ -117,8 +120,9 @@ export function tk(key) {
 
 /** A tool's title or description in the current language; the tool's own English text otherwise. */
 export function toolText(tool, field) {
-  const english = tool[`${field}En`] ?? tool[field];
-  return messages[`tool.${tool.id}.${field}`] ?? english;
+  const own = tool[`${field}En`] ?? tool[field];
+  // In English the server's own text (the tool module, the source) wins over a catalogue built earlier.
+  return current === 'en' ? own : (messages[`tool.${tool.id}.${field}`] ?? own);
 }
 
 /** A setting's label: "setting.<name>" from the catalogue where translated, else its name in words. */
@@ -139,19 +143,4 @@ export function formatNumber(value, options = {}) {
 
 export function formatDateTime(date, options = { dateStyle: 'medium', timeStyle: 'short' }) {
   return new Intl.DateTimeFormat(current, options).format(date);
-}
-
-/** "3 minutes ago", "vor 3 Minuten", "3 分前" for a Date relative to now. */
-export function formatRelative(date, now = Date.now()) {
-  const seconds = Math.round((date.getTime() - now) / 1000);
-  const units = [
-    ['year', 31536000],
-    ['month', 2592000],
-    ['day', 86400],
-    ['hour', 3600],
-    ['minute', 60],
-    ['second', 1],
-  ];
-  const [unit, size] = units.find(([, s]) => Math.abs(seconds) >= s) || ['second', 1];
-  return new Intl.RelativeTimeFormat(current, { numeric: 'auto' }).format(Math.round(seconds / size), unit);
 }
