@@ -47,6 +47,7 @@ from app.migrate import upgrade
 from app.oidc.routes import router as oidc_router
 from app.pipelines.routes import router as pipelines_router
 from app.preferences.routes import router as preferences_router
+from app.quotas import service as quotas
 from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
@@ -75,6 +76,9 @@ def _prepare(settings: Settings) -> None:
     upgrade(settings.sqlalchemy_url)
     with session_scope() as db:
         bootstrap(db, settings)
+        orphans = quotas.remove_orphans(db)  # of users and teams deleted before quotas went with them
+    if orphans:
+        log.warning("removed %d storage quotas of deleted users or teams", orphans)
     # Scaled mode: other nodes' jobs are running now, on the shared disk; lost ones are the heartbeat
     # reaper's to end, and their files the clean-up's.
     if not settings.scaled:

@@ -45,6 +45,10 @@ EN_PLURALS: dict[str, dict[str, str]] = {
         "one": "Delete “{name}” and its only version?",
         "other": "Delete “{name}” and all {count} versions?",
     },
+    "Scaled mode: {count} workers online.": {
+        "one": "Scaled mode: {count} worker online.",
+        "other": "Scaled mode: {count} workers online.",
+    },
     "Saved: {count} tools turned off.": {
         "one": "Saved: {count} tool turned off.",
         "other": "Saved: {count} tools turned off.",

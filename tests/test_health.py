@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -125,6 +128,32 @@ def test_admin_health_is_refused_before_the_first_password_change(client: TestCl
     token = r.json()["token"]
     client.cookies.clear()
     assert_error(client.get("/api/v1/admin/health", headers=auth(token)), 403, "MUST_CHANGE_PASSWORD")
+
+
+# /api/v1/admin/workers
+
+
+def test_admin_workers_shows_the_embedded_pool_as_one_worker(admin: TestClient) -> None:
+    r = admin.get("/api/v1/admin/workers")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["mode"] == "embedded"
+    assert body["queues"] == {"local": 0}
+    [worker] = body["workers"]
+    # The TestClient runs the app in this process: the embedded worker is this process.
+    assert worker["pid"] == os.getpid() and worker["host"] == socket.gethostname()
+    assert worker["name"] == "embedded" and worker["queues"] == ["local"]
+    assert worker["concurrency"] == get_settings().job_concurrency
+    assert worker["runningJobs"] == [] and worker["version"] == __version__
+    beat = datetime.fromisoformat(worker["lastHeartbeat"])
+    assert abs((datetime.now(UTC) - beat).total_seconds()) < 30
+
+
+def test_admin_workers_needs_system_health(admin: TestClient) -> None:
+    user = auth(create_user(admin, "ursula"))
+    err = assert_error(admin.get("/api/v1/admin/workers", headers=user), 403, "FORBIDDEN")
+    assert "system:health" in err["error"]
+    assert_error(TestClient(admin.app).get("/api/v1/admin/workers"), 401, "AUTH_REQUIRED")
 
 
 # /api/v1/config/auth

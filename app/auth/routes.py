@@ -30,6 +30,7 @@ from app.errors import AuthRequired, BadRequest, Conflict, Forbidden, TooManyReq
 from app.mfa import service as mfa
 from app.models import User, UserSession
 from app.oidc.routes import sso_logout
+from app.quotas import service as quotas
 from app.settings.service import login_attempt_limit
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -278,6 +279,7 @@ def delete_user(user_id: str, request: Request, actor: UserAdmin, db: SessionDep
         raise BadRequest("Cannot delete the last admin", code="LAST_ADMIN")
     service.revoke_api_keys(db, user.id)
     service.end_sessions(db, user.id)
+    quotas.forget(db, "user", user.id)
     db.delete(user)
     record(
         db,

@@ -35,6 +35,7 @@ POLL_S = 2.0
 # Beyond the tool's own limit (which the worker enforces): time for the reply to come back.
 REPLY_SLACK_S = 30.0
 # A kombu publish retried once, quickly: a lost Redis answers 503 in about a second, not minutes.
+REQUEUED_MESSAGE = "Queued again: its worker stopped before finishing it"
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
 
 
@@ -128,8 +129,11 @@ class CeleryExecutor:
 
     async def cluster_status(self) -> dict[str, Any]:
         """The workers online (each with its queues, concurrency, running jobs, last heartbeat) and queue depths."""
-        found = await self.workers_online()
-        return {"workers": found, "queues": await workers.queue_depths(self.hub.client)}
+        try:
+            found = await self.workers_online()
+            return {"workers": found, "queues": await workers.queue_depths(self.hub.client)}
+        except UNAVAILABLE as exc:
+            raise QueueUnavailable() from exc
 
     def stats(self) -> dict[str, int]:
         running = sum(1 for w in self._waiting.values() if w.started_at is not None)
@@ -241,8 +245,21 @@ class CeleryExecutor:
                 waiter.on_start()
         elif kind == "progress":
             waiter.on_progress(float(message.get("pct", 0)), message.get("message"))
+        elif kind == "requeued":
+            # A stopping worker handed the job back to the queue: it waits for the next worker, and
+            # its stream says so instead of showing the stopped run's last progress.
+            waiter.started_at = None
+            waiter.worker = None
+            waiter.on_progress(0.0, REQUEUED_MESSAGE)
         elif kind == "done":
             waiter.future.set_result(outcome_from_dict(message["outcome"]))
+
+    async def cancel_requested(self, job_id: str) -> bool:
+        """Whether any API node cancelled the job (or its batch): the cancel flag in Redis."""
+        try:
+            return any(await self.hub.client.mget(cancel_keys(job_id)))
+        except UNAVAILABLE:
+            return False  # the items' own waits still see the flag once Redis is back
 
     def cancel(self, job_id: str) -> bool:
         """Marks the job cancelled in Redis: the worker running it (on any node) stops it."""

@@ -24,7 +24,11 @@ def make_celery(redis_url: str) -> Celery:
         # Acknowledged on receipt: a lost worker's job is ended by the heartbeat reaper, never run
         # twice by a late redelivery (Redis redelivers only after the visibility timeout).
         task_acks_late=False,
-        worker_prefetch_multiplier=1,  # a busy worker does not hoard tasks another could run now
+        worker_prefetch_multiplier=1,
+        # A worker takes a task only when it has a free slot: a busy worker hoards none that another
+        # could run now, and no task waits reserved in a busy worker's buffer long enough for the
+        # broker's visibility timeout to hand it out a second time (it would run twice).
+        worker_disable_prefetch=True,
         broker_connection_retry_on_startup=False,
         broker_connection_timeout=3,
         broker_transport_options={"socket_connect_timeout": 3, "socket_timeout": 5},

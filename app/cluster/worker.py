@@ -225,6 +225,8 @@ class WorkerNode:
         self._leave(job_id)
         with contextlib.suppress(Exception):
             heartbeat.beat_row(job_id, None)  # no heartbeat while queued again: the reaper leaves it alone
+        # Said before the task is sent again, so the next worker's "started" always comes after it.
+        self.reply(reply_to, {"type": "requeued", "job": job_id})
         self.celery.send_task(RUN_TASK, args=(spec_data, reply_to), queue=self.queues[0])
         log.info("job %s handed back to the queue", job_id)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,41 @@ def _over_limits(files: list[InputFile], limits: tuple[int, int], kinds: tuple[s
     return None
 
 
+def partial_dir(workdir: Path) -> Path:
+    """Where a job's tools write: a hidden sibling of its output folder, renamed into place on success."""
+    return workdir.with_name(f".{workdir.name}.partial")
+
+
+def _publish(partial: Path, final: Path, outputs: list[Path]) -> list[Path]:
+    """Renames the finished work folder to its real name in one step, so a crash never leaves a
+    half-written output under a name that could be served; answers the outputs' new paths."""
+    partial.mkdir(parents=True, exist_ok=True)  # a tool that wrote nothing still gets its folder
+    try:
+        os.replace(partial, final)  # atomic; replaces `final` only if it is an empty folder
+    except OSError:
+        # `final` holds files already (a caller placed some there): move ours in one by one, each a rename.
+        final.mkdir(parents=True, exist_ok=True)
+        for child in partial.iterdir():
+            os.replace(child, final / child.name)
+        partial.rmdir()
+    return [final / p.relative_to(partial) if p.is_relative_to(partial) else p for p in outputs]
+
+
 def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
+    """Runs the steps in a hidden work folder; only a completed job's folder takes the spec's workdir name."""
+    final = Path(spec.workdir)
+    work = partial_dir(final)
+    shutil.rmtree(work, ignore_errors=True)  # a previous try's leftovers are not this run's output
+    try:
+        outcome = _run_steps(spec, work, report, is_cancelled)
+        if outcome.status == "completed":
+            outcome.outputs = [str(p) for p in _publish(work, final, [Path(p) for p in outcome.outputs])]
+        return outcome
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # failed, canceled or crashed in the tool: never served
+
+
+def _run_steps(spec: JobSpec, base: Path, report: Report, is_cancelled: Callable[[], bool]) -> Outcome:
     inputs = [_input_file(r) for r in spec.inputs]
     extra = {k: _input_file(r) for k, r in spec.extra.items()}
     n = len(spec.steps)
@@ -85,9 +120,7 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
                 http_status=400,
                 code="VALIDATION_ERROR",
             )
-        workdir = Path(spec.workdir) if n == 1 else Path(spec.workdir) / f"step{index + 1}"
-        if n > 1 and index == n - 1:
-            workdir = Path(spec.workdir)
+        workdir = base if n == 1 or index == n - 1 else base / f"step{index + 1}"
 
         def step_report(pct: float, msg: str | None, i: int = index, label: str = prefix) -> None:
             report((i * 100.0 + pct) / n, (label + msg) if msg else label.rstrip(": ") or None)
@@ -132,5 +165,5 @@ def run_job(spec: JobSpec, report: Report, is_cancelled: Callable[[], bool]) -> 
     if n > 1:
         # Intermediate step folders are not results; only the last step's files stay.
         for index in range(n - 1):
-            shutil.rmtree(Path(spec.workdir) / f"step{index + 1}", ignore_errors=True)
+            shutil.rmtree(base / f"step{index + 1}", ignore_errors=True)
     return Outcome("completed", outputs=[str(p) for p in outputs], data=data, steps=steps)

@@ -8,7 +8,9 @@ import os
 import pkgutil
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
+from app.engine.categories import CATEGORIES, category_for, icon_for
 from app.engine.tool import SECTIONS, Action, Tool, ToolSettings
 
 _TOOLS: dict[str, Tool] = {}
@@ -39,6 +41,12 @@ def register(spec: Tool) -> Tool:
         raise RegistryError(f"tool {spec.id!r}: min_files > max_files")
     if spec.models and spec.feature is None:
         raise RegistryError(f"tool {spec.id!r}: models need a feature (the bundle they belong to)")
+    if spec.category is None:
+        spec = replace(spec, category=category_for(spec.id, spec.section))
+    if spec.category not in CATEGORIES:
+        raise RegistryError(f"tool {spec.id!r}: unknown category {spec.category!r}")
+    if spec.icon is None:
+        spec = replace(spec, icon=icon_for(spec.id, spec.category))
     # Feature and model ids are checked against the manifest by tests/ai/test_manifest.py: the
     # manifest can grow at run time (AI_MANIFEST), so registration does not read it.
     _TOOLS[spec.id] = spec

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app import __version__
 from app.engine.spec import JobSpec, Outcome
 from app.engine.worker import WorkerProcess
 
@@ -72,10 +74,12 @@ class Runner:
         worker = {
             "name": "embedded",
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "queues": ["local"],
             "concurrency": self.concurrency,
             "runningJobs": sorted(self._active),
             "heartbeat": time.time(),
+            "version": __version__,
         }
         return {"workers": [worker], "queues": {"local": stats["pending"]}}
 
@@ -146,6 +150,11 @@ class Runner:
                 on_progress(message[1], message[2])
             elif kind == "done":
                 return message[1]
+
+    async def cancel_requested(self, job_id: str) -> bool:
+        """The executor seam's shared cancel flag: one process here, where the JobService's own record
+        is the whole truth, so nothing else to ask."""
+        return False
 
     def cancel(self, job_id: str) -> bool:
         """Asks a queued or running job to stop; a running one is killed if it doesn't stop in time."""

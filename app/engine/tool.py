@@ -177,6 +177,15 @@ class Action:
     settings: type[ToolSettings] | None = None  # None: the tool's own settings model
     returns: Literal["json", "file"] = "json"
 
+    @property
+    def lookup(self) -> bool:
+        """True for a sub-route that looks at an input (page count, metadata, a page preview for the UI)
+        rather than making a result someone asked for: its job is not counted as usage."""
+        return self.name in LOOKUP_ACTIONS
+
+
+LOOKUP_ACTIONS = frozenset({"info", "inspect", "preview"})
+
 
 Validator = Callable[[InputFile], None]
 
@@ -219,6 +228,8 @@ class Tool:
     produces: tuple[Produces, ...] = ()
     # The catalog group a client shows the tool under (the seed's headings, e.g. "Format & Conversion").
     category: str | None = None
+    # Its symbol id in the UI's SVG sprite; the registry fills both from app/engine/categories.py when unset.
+    icon: str | None = None
 
     @property
     def path(self) -> str:
@@ -236,6 +247,7 @@ class Tool:
             "formats": list(self.formats),
             "feature": self.feature,
             "category": self.category,
+            "icon": self.icon,
             # What it converts into (for any-to-any conversion): format, the settings that make it, from which inputs.
             "produces": [
                 {"format": p.to, "settings": dict(p.settings), "from": list(p.from_kinds) or None}
@@ -279,6 +291,7 @@ def tool(
     preflight: Callable[[Any], None] | None = None,
     produces: tuple[Produces, ...] = (),
     category: str | None = None,
+    icon: str | None = None,
 ) -> Callable[[RunFunction], RunFunction]:
     """Declares and registers a tool; decorate the module's run function with it."""
 
@@ -303,6 +316,7 @@ def tool(
                 preflight=preflight,
                 produces=produces,
                 category=category,
+                icon=icon,
             )
         )
         return run

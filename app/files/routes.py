@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
 from app.admission.deps import UPLOAD_ADMISSION
 from app.auth.principal import Principal
@@ -37,7 +38,7 @@ from app.jobs.batch import unique_name
 from app.jobs.routes import check_range, content_disposition
 from app.jobs.tool_routes import read_json_body
 from app.jobs.uploads import ReceivedForm, receive_form
-from app.models import Job
+from app.models import Job, LibraryFile
 
 router = APIRouter(tags=["files"])
 FilesUser = Annotated[Principal, Depends(require("files:own"))]
@@ -254,11 +255,31 @@ def list_files(
         str | None,
         Query(max_length=1000, description="Only these detected kinds, comma-separated (a tool's `accepts`)"),
     ] = None,
+    owner: Annotated[
+        str | None,
+        Query(
+            min_length=1, max_length=100, description="Only this user's files: a user id or username (needs files:all)"
+        ),
+    ] = None,
 ) -> Any:
-    """Your files (everyone's with files:all), newest first, each chain shown once at its latest version."""
+    """Your files (everyone's with files:all, each with its `owner`), newest first, each chain shown once at
+    its latest version. `owner` filters by user for admins; without files:all it answers 403."""
     wanted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else None
-    rows, total = service.list_latest(db, principal, search, limit, offset, wanted)
-    return {"files": [service.file_out(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+    owner_id = None
+    if owner is not None:
+        if not principal.has("files:all"):
+            raise Forbidden("Missing permission: files:all (needed to filter by owner)")
+        owner_id = service.find_owner(db, owner)
+        if owner_id is None:
+            return {"files": [], "total": 0, "limit": limit, "offset": offset}
+    rows, total = service.list_latest(db, principal, search, limit, offset, wanted, owner_id)
+    return {"files": _with_owners(db, principal, rows), "total": total, "limit": limit, "offset": offset}
+
+
+def _with_owners(db: Session, principal: Principal, rows: list[LibraryFile]) -> list[dict[str, Any]]:
+    """file_out of each row, with its owner for callers who see everyone's files (null for the others)."""
+    owners = service.owners_of(db, rows) if principal.has("files:all") else {}
+    return [service.file_out(r) | {"owner": owners.get(r.user_id)} for r in rows]
 
 
 @router.delete("/api/v1/files", response_model=DeletedAnswer, summary="Delete files with their whole version chains")
@@ -273,7 +294,7 @@ def get_file(file_id: str, db: SessionDep, principal: FilesUser) -> Any:
     """The file's metadata and every version of its chain, oldest first, with the tool that made each."""
     row = service.get_visible(db, principal, file_id)
     versions = [{**service.file_out(v), "toolId": v.tool_id, "jobId": v.job_id} for v in service.chain_of(db, row)]
-    return {"file": service.file_out(row), "versions": versions}
+    return {"file": _with_owners(db, principal, [row])[0], "versions": versions}
 
 
 _SAFE_HEADERS = {

@@ -20,13 +20,24 @@ class FileOut(BaseModel):
     downloadUrl: str = Field(description="Signed link to the file's content, usable without credentials for 24 hours")
 
 
+class FileOwner(BaseModel):
+    id: str
+    username: str
+
+
+class ListedFile(FileOut):
+    owner: FileOwner | None = Field(
+        None, description="The file's owner; shown to callers with files:all (admins), null for everyone else"
+    )
+
+
 class FileVersion(FileOut):
     toolId: str | None = Field(None, description="The tool that made this version (null for uploads)")
     jobId: str | None = None
 
 
 class FileList(BaseModel):
-    files: list[FileOut]
+    files: list[ListedFile]
     total: int
     limit: int
     offset: int
@@ -37,7 +48,7 @@ class FilesAnswer(BaseModel):
 
 
 class FileDetail(BaseModel):
-    file: FileOut
+    file: ListedFile
     versions: list[FileVersion] = Field(description="The whole chain, oldest first")
 
 

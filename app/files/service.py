@@ -27,7 +27,7 @@ from app.db import session_scope
 from app.engine.media.sniff import IMAGE_KINDS, VIDEO_KINDS, mime_for, sniff_file
 from app.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMedia
 from app.jobs.uploads import sanitize_filename
-from app.models import LibraryFile
+from app.models import LibraryFile, User
 from app.quotas import service as quotas
 from app.webhooks import outbox
 
@@ -237,6 +237,24 @@ def _latest_versions(principal: Principal) -> Select[tuple[LibraryFile]]:
     )
 
 
+def find_owner(db: Session, owner: str) -> str | None:
+    """The id of the user named by `owner` (a user id or a username); None when there is no such user."""
+    if len(owner) <= 36 and db.get(User, owner) is not None:
+        return owner
+    return db.scalar(select(User.id).where(User.username == owner))
+
+
+def owners_of(db: Session, rows: list[LibraryFile]) -> dict[str, dict[str, str]]:
+    """{user id: {"id", "username"}} for the owners of `rows`, in one query."""
+    ids = {row.user_id for row in rows}
+    if not ids:
+        return {}
+    return {
+        r.id: {"id": r.id, "username": r.username}
+        for r in db.execute(select(User.id, User.username).where(User.id.in_(ids)))
+    }
+
+
 def list_latest(
     db: Session,
     principal: Principal,
@@ -244,8 +262,11 @@ def list_latest(
     limit: int,
     offset: int,
     kinds: list[str] | None = None,
+    owner_id: str | None = None,
 ) -> tuple[list[LibraryFile], int]:
     query = _latest_versions(principal)
+    if owner_id is not None:
+        query = query.where(LibraryFile.user_id == owner_id)
     if kinds:
         query = query.where(LibraryFile.kind.in_(kinds))
     if search:

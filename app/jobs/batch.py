@@ -55,7 +55,7 @@ async def process_batch(
         service.add_child(batch_id, child)
         if i in checked.rejected:
             results[i] = {"file": ref.name, "error": checked.rejected[i][1]}
-        elif service.is_cancelled(batch_id):
+        elif await service.cancel_requested(batch_id):
             results[i] = {"file": ref.name, "error": "Canceled"}
         else:
             spec = service.spec(
@@ -122,7 +122,8 @@ async def respond_with_zip(
             intake.upload_done()
     if not summary["fileResults"]:
         raise _all_failed(summary)
-    await service.finish_batch(batch_id, summary)
+    summary["processedSize"] = len(zip_stream)
+    await service.finish_batch(batch_id, summary, bytes_out=len(zip_stream))
     headers = {
         "Content-Disposition": f'attachment; filename="{_zip_name(label, batch_id)}"',
         "X-Job-Id": batch_id,
@@ -146,9 +147,11 @@ def _all_failed(summary: dict[str, Any]) -> LutraError:
 async def _run_and_zip(
     service: JobService, batch_id: str, steps: list[Step], checked: CheckedInputs, timeout_s: float | None
 ) -> tuple[ZipStream, dict[str, Any]]:
-    """Runs every file; answers the ZIP of the outputs (not yet read) and the summary. All failed: the job fails."""
+    """Runs every file; answers the ZIP of the outputs (not yet read) and the summary. All failed: the job
+    fails; nothing done because it was cancelled (on any node): it ends canceled."""
     try:
         results = await process_batch(service, batch_id, steps, checked, timeout_s)
+        cancelled = await service.cancel_requested(batch_id)
     finally:
         service.forget(batch_id)
     zip_stream = ZipStream(sized=True)
@@ -165,16 +168,25 @@ async def _run_and_zip(
             file_results.setdefault(str(i), arcname)
     total = len(results)
     summary = {"fileResults": file_results, "errors": errors, "totalFiles": total, "failedFiles": len(errors)}
-    if not file_results:
+    if not file_results and cancelled:
+        await service.finish_failed(batch_id, "Canceled", summary, status="canceled")
+    elif not file_results:
         await service.finish_failed(batch_id, "All files failed processing", summary)
     return zip_stream, summary
 
 
 def _write_zip(zip_stream: ZipStream, path: Path) -> int:
+    """Writes under a hidden temporary name and renames at the end: a crash never leaves half a ZIP
+    under the name the job's result points to."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for chunk in zip_stream:
-            out.write(chunk)
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        with tmp.open("wb") as out:
+            for chunk in zip_stream:
+                out.write(chunk)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path.stat().st_size
 
 
@@ -195,7 +207,7 @@ async def _zip_in_background(
         name = _zip_name(label, batch_id)
         size = await run_in_threadpool(_write_zip, zip_stream, service.output_dir(batch_id) / name)
         summary |= {"downloadUrl": download_url(batch_id, name), "processedSize": size}
-        await service.finish_batch(batch_id, summary)
+        await service.finish_batch(batch_id, summary, bytes_out=size)
     except Exception as exc:
         log.exception("batch %s failed", batch_id)
         await service.finish_failed(batch_id, "The batch failed unexpectedly", {"code": type(exc).__name__})

@@ -21,6 +21,7 @@ from app.auth.signed_urls import sign_download_url
 from app.config import Settings
 from app.db import session_scope
 from app.engine.ai.bundles import FeatureNotInstalled
+from app.engine.execute import partial_dir
 from app.engine.media.probe import check_input
 from app.engine.media.sniff import accepts, expand_kinds, sniff_file
 from app.engine.runner import Runner
@@ -218,7 +219,8 @@ def _insert_job(
                 user_id=user_id,
                 kind=kind,
                 tool_id=tool.id if tool else kind,
-                section=tool.section if tool else "",
+                # No tool of its own: a pipeline (on one file or a batch), else bookkeeping (upload, feature).
+                section=tool.section if tool else ("pipeline" if kind in ("pipeline", "batch") else ""),
                 settings=settings,
                 status="queued",
                 bytes_in=bytes_in,
@@ -282,6 +284,16 @@ class JobService:
 
     def is_cancelled(self, job_id: str) -> bool:
         return job_id in self._cancelled
+
+    async def cancel_requested(self, job_id: str) -> bool:
+        """Whether the job was cancelled here or, in the scaled mode, through another API node (a batch
+        fanned out by this node asks before each file, so a cancel made elsewhere stops the queueing)."""
+        if job_id in self._cancelled:
+            return True
+        if await self.runner.cancel_requested(job_id):
+            self._cancelled.add(job_id)
+            return True
+        return False
 
     def add_child(self, parent: str, child: str) -> None:
         self._children.setdefault(parent, set()).add(child)
@@ -415,6 +427,8 @@ class JobService:
             )
             self.bus.publish(job_id, final_event(job_id, "completed", body, None, seq))
             return body
+        # A worker that died mid-tool (crash, timeout kill) could not remove its half-written folder.
+        await run_in_threadpool(shutil.rmtree, partial_dir(self.output_dir(job_id)), True)
         error = outcome.error or "Processing failed"
         result = {"httpStatus": outcome.http_status, "code": outcome.code}
         await run_in_threadpool(
@@ -423,19 +437,22 @@ class JobService:
         self.bus.publish(job_id, final_event(job_id, outcome.status, result, error, seq))
         return None
 
-    async def finish_batch(self, job_id: str, summary: dict[str, Any]) -> None:
-        await self.finish_with(job_id, summary)
+    async def finish_batch(self, job_id: str, summary: dict[str, Any], bytes_out: int = 0) -> None:
+        """Completes a batch; bytes_out is the size of what it answered (the ZIP), for the usage report."""
+        await self.finish_with(job_id, summary, bytes_out=bytes_out)
 
-    async def finish_with(self, job_id: str, result: dict[str, Any]) -> None:
+    async def finish_with(self, job_id: str, result: dict[str, Any], *, bytes_out: int = 0) -> None:
         """Completes a job that produced data rather than files (e.g. a model install, a batch's summary)."""
         seq, now = stamp()
-        await run_in_threadpool(_finish_job, job_id, status="completed", progress=100, result=result, finished_at=now)
+        await run_in_threadpool(
+            _finish_job, job_id, status="completed", progress=100, result=result, bytes_out=bytes_out, finished_at=now
+        )
         self.bus.publish(job_id, final_event(job_id, "completed", result, None, seq))
 
-    async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any]) -> None:
+    async def finish_failed(self, job_id: str, error: str, summary: dict[str, Any], status: str = "failed") -> None:
         seq, now = stamp()
-        await run_in_threadpool(_finish_job, job_id, status="failed", error=error, result=summary, finished_at=now)
-        self.bus.publish(job_id, final_event(job_id, "failed", summary, error, seq))
+        await run_in_threadpool(_finish_job, job_id, status=status, error=error, result=summary, finished_at=now)
+        self.bus.publish(job_id, final_event(job_id, status, summary, error, seq))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

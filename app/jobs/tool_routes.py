@@ -98,6 +98,10 @@ def _describe_with_feature(tool: Tool) -> dict[str, Any]:
         problem = feature_problem(tool)
         body["featureName"] = bundle.name if bundle else tool.feature
         body["featureInstalled"] = problem is None
+        # What an install would fetch for this tool (its own models, else the whole bundle), so a
+        # client can say "needs the X model (N MB)" before anyone uploads a file.
+        only = list(tool.models) or None
+        body["featureDownloadSize"] = bundle.download_size(only) if bundle and problem is not None else 0
     return body
 
 
@@ -267,9 +271,8 @@ async def run_action(request: Request, principal: Principal, tool: Tool, action:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
     checked = checked or CheckedInputs([])
-    await service.create(
-        job_id, principal.user_id, "action", tool, {**values, "action": action.name}, checked.total_bytes
-    )
+    kind = "lookup" if action.lookup else "action"  # lookups (the UI's PDF previews, ...) are not usage
+    await service.create(job_id, principal.user_id, kind, tool, {**values, "action": action.name}, checked.total_bytes)
     spec = service.spec(job_id, [Step(tool.id, values, action.name)], checked, tool.timeout_s)
     outcome = await service.run_spec(spec, start_within=spec.timeout_s)
     body = await service.finish(job_id, outcome, checked.total_bytes)

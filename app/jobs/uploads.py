@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -150,6 +152,11 @@ class _FormSink:
 
 
 FieldHook = Callable[[str, str], Awaitable[None]]
+# Chunks this big are parsed and written off the event loop; a thread hop costs more than a small one.
+OFF_LOOP_CHUNK = 16 * 1024
+# Their own thread limit: many uploads at once wait for one of these 8, not for the shared thread
+# limit that the routes' database work runs under.
+_CHUNK_WRITERS = CapacityLimiter(8)
 
 
 async def receive_form(
@@ -178,7 +185,11 @@ async def receive_form(
     parser = MultipartParser(params[b"boundary"], sink.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
-            if chunk:
+            if len(chunk) >= OFF_LOOP_CHUNK:
+                # Parsing and writing a big chunk to disk happen in a thread: done on the event loop,
+                # many concurrent uploads kept it busy and made every other request (health too) wait.
+                await run_sync(parser.write, chunk, limiter=_CHUNK_WRITERS)
+            elif chunk:
                 parser.write(chunk)
             if on_field is not None:
                 while sink.new_fields:

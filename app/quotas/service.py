@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models import StorageQuota, User
+from app.models import StorageQuota, Team, User
 from app.settings import service as runtime_settings
 
 MB = 1024 * 1024
@@ -44,3 +44,21 @@ def set_quota(db: Session, subject_type: str, subject_id: str, quota_mb: int | N
 def overrides(db: Session, subject_type: str) -> dict[str, int]:
     rows = db.scalars(select(StorageQuota).where(StorageQuota.subject_type == subject_type))
     return {r.subject_id: r.quota_mb for r in rows}
+
+
+def forget(db: Session, subject_type: str, subject_id: str) -> None:
+    """Drops the quota of a user or team being deleted (the table has no foreign key: it holds both kinds)."""
+    db.execute(
+        delete(StorageQuota).where(StorageQuota.subject_type == subject_type, StorageQuota.subject_id == subject_id)
+    )
+
+
+def remove_orphans(db: Session) -> int:
+    """Deletes quotas whose user or team no longer exists (deleted before quotas went with them)."""
+    removed = 0
+    for subject_type, ids in (("user", select(User.id)), ("team", select(Team.id))):
+        result = db.execute(
+            delete(StorageQuota).where(StorageQuota.subject_type == subject_type, StorageQuota.subject_id.not_in(ids))
+        )
+        removed += result.rowcount or 0
+    return removed

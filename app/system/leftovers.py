@@ -46,6 +46,11 @@ def remove_leftovers(settings: Settings) -> int:
             elif folder.is_dir():
                 removed += sum(_remove(tmp) for tmp in folder.glob(".*.tmp"))  # a part cut off mid-stream
     jobs_dir = settings.data_dir / "jobs"
+    # Work folders and files still under their temporary names (".<name>.partial") belong to a run that
+    # never finished: no job is running before start-up ends.
+    if jobs_dir.is_dir():
+        for pattern in ("*/.*.partial", "*/work/.*.partial", "*/out/.*.partial"):
+            removed += sum(_remove(p) for p in jobs_dir.glob(pattern))
     for job_id in unfinished:
         # The job is failed at start-up; what it wrote so far is partial and must never be served.
         for part in ("out", "in"):

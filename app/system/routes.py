@@ -62,6 +62,21 @@ async def cluster_status(request: Request) -> dict[str, Any] | None:
         return None
 
 
+def public_worker(worker: dict[str, Any]) -> dict[str, Any]:
+    """One worker as the admin API shows it (the registry's entry, its heartbeat as an ISO time)."""
+    beat = worker.get("heartbeat")
+    return {
+        "name": worker.get("name"),
+        "host": worker.get("host"),
+        "pid": worker.get("pid"),
+        "queues": worker.get("queues", []),
+        "concurrency": worker.get("concurrency"),
+        "runningJobs": worker.get("runningJobs", []),
+        "version": worker.get("version"),
+        "lastHeartbeat": datetime.fromtimestamp(beat, UTC).isoformat() if beat else None,
+    }
+
+
 def _checks(db_ok: bool) -> dict[str, str]:
     """What is degraded, by name: the database, its connection pool, the disk's free-space floor."""
     settings = get_settings()
@@ -120,6 +135,22 @@ async def admin_health(request: Request, _: HealthReader) -> Any:
         "ai": ai,
         "engines": await run_in_threadpool(engine_versions),
     }
+
+
+@router.get("/api/v1/admin/workers", summary="The workers that run jobs: host, pid, queues, running jobs, heartbeat")
+async def admin_workers(request: Request, _: HealthReader) -> Any:
+    """Scaled mode: every `lutra worker` online (from the registry in Redis) and the queue depths;
+    embedded mode: this server's own process pool as the one worker. 503 QUEUE_UNAVAILABLE when Redis
+    is unreachable (the list would be wrong, not empty)."""
+    runner = request.app.state.runner
+    try:
+        status = await asyncio.wait_for(runner.cluster_status(), timeout=DB_CHECK_TIMEOUT_S)
+    except TimeoutError as exc:  # only the scaled mode waits on anything (Redis)
+        from app.cluster.connection import QueueUnavailable
+
+        raise QueueUnavailable() from exc
+    mode = "scaled" if get_settings().redis_url else "embedded"
+    return {"mode": mode, "workers": [public_worker(w) for w in status["workers"]], "queues": status["queues"]}
 
 
 @router.get("/api/v1/config/auth", summary="Whether login is required, and how (password, single sign-on)")

@@ -17,6 +17,7 @@ from app.auth.service import DEFAULT_TEAM_ID
 from app.deps import SessionDep, client_ip, require
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import Team, User
+from app.quotas import service as quotas
 
 router = APIRouter(prefix="/api/v1/teams", tags=["teams"])
 TeamAdmin = Annotated[Principal, Depends(require("teams:manage"))]
@@ -130,6 +131,7 @@ def delete_team(team_id: str, request: Request, actor: TeamAdmin, db: SessionDep
         raise ValidationFailed("Cannot delete the Default team")
     if db.scalar(select(func.count()).select_from(User).where(User.team_id == team.id)):
         raise ValidationFailed("Cannot delete a team that has members")
+    quotas.forget(db, "team", team.id)
     db.delete(team)
     record(
         db,

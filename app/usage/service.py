@@ -12,8 +12,16 @@ from sqlalchemy.orm import Session
 from app.models import Job, LibraryFile, User
 from app.settings import service as runtime_settings
 
-# Rows that are bookkeeping, not work: a workspace upload runs no tool.
-NOT_WORK = ("upload",)
+# Rows that are bookkeeping, not work someone asked for: a workspace upload runs no tool, and a lookup
+# (a tool's info, inspect or preview sub-route: the UI's own PDF page previews) only looks at an input.
+NOT_WORK = ("upload", "lookup")
+# Jobs without a tool of their own run a pipeline (on one file, or as a batch).
+PIPELINE_KINDS = ("pipeline", "batch")
+
+
+def section_of(section: str | None, kind: str) -> str:
+    """The row's section; "pipeline" for pipeline runs (recorded with none before)."""
+    return section or ("pipeline" if kind in PIPELINE_KINDS else kind)
 
 
 def month_start(now: datetime) -> datetime:
@@ -55,7 +63,15 @@ def report(db: Session, user_ids: list[str] | None, start: datetime, end: dateti
     wanted = [u.id for u in users]
 
     jobs_q = select(
-        Job.user_id, Job.section, Job.tool_id, Job.status, Job.bytes_in, Job.bytes_out, Job.started_at, Job.finished_at
+        Job.user_id,
+        Job.kind,
+        Job.section,
+        Job.tool_id,
+        Job.status,
+        Job.bytes_in,
+        Job.bytes_out,
+        Job.started_at,
+        Job.finished_at,
     ).where(Job.created_at >= start, Job.created_at < end, Job.kind.not_in(NOT_WORK), Job.user_id.in_(wanted))
     totals: dict[str, dict[str, Any]] = defaultdict(_counter)
     sections: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_counter))
@@ -66,9 +82,10 @@ def report(db: Session, user_ids: list[str] | None, start: datetime, end: dateti
             max(0.0, (row.finished_at - row.started_at).total_seconds()) if row.started_at and row.finished_at else 0.0
         )
         args = (row.status, row.bytes_in, row.bytes_out, seconds)
+        section = section_of(row.section, row.kind)
         _add(totals[row.user_id], *args)
-        _add(sections[row.user_id][row.section or ""], *args)
-        _add(tools[row.user_id][(row.section or "", row.tool_id)], *args)
+        _add(sections[row.user_id][section], *args)
+        _add(tools[row.user_id][(section, row.tool_id)], *args)
 
     storage = {
         r.user_id: (int(r.bytes or 0), int(r.files or 0))

@@ -216,12 +216,14 @@ def test_tool_answers_501_until_its_model_is_installed_then_runs_it(demo_app, tm
     assert r.json()["estimatedSize"] == size
     tool = client.get("/api/v1/tools/image/test-ai-double").json()
     assert tool["feature"] == "demo" and tool["featureInstalled"] is False
+    assert tool["featureDownloadSize"] == size  # what the UI shows as "needs the Demo model (N MB)"
 
     done = install(client)
     assert done["status"] == "completed", done
     assert done["result"]["installedModels"] == ["demo-model"]
     assert feature(client, "demo")["installed"] is True
-    assert client.get("/api/v1/tools/image/test-ai-double").json()["featureInstalled"] is True
+    installed = client.get("/api/v1/tools/image/test-ai-double").json()
+    assert installed["featureInstalled"] is True and installed["featureDownloadSize"] == 0
 
     r = client.post("/api/v1/tools/image/test-ai-double", files={"file": picture.open("rb")})
     assert r.status_code == 200, r.text

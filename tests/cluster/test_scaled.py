@@ -27,6 +27,7 @@ import redis
 from app import __version__
 from tests.ai.test_features import double_model, write_manifest
 from tests.cluster.helpers import (
+    ADMIN_PASSWORD,
     Cluster,
     RedisServer,
     free_port,
@@ -138,10 +139,10 @@ def terminal(client: httpx.Client, job_id: str, limit: float = 60) -> dict[str, 
 
 
 def running_worker(client: httpx.Client, job_id: str) -> dict[str, Any]:
-    """The worker that runs the job, as admin health describes it (waits until one has taken it)."""
+    """The worker that runs the job, as the admin workers list describes it (waits until one has taken it)."""
 
     def find() -> dict[str, Any] | None:
-        found = [w for w in client.get("/api/v1/admin/health").json()["workers"] if job_id in w["runningJobs"]]
+        found = [w for w in client.get("/api/v1/admin/workers").json()["workers"] if job_id in w["runningJobs"]]
         return found[0] if found else None
 
     return wait_until(find, 30, "a worker to take the job", every=0.5)
@@ -254,6 +255,42 @@ def test_the_rate_limit_is_counted_across_api_nodes(cluster: Cluster) -> None:
         assert second == first - 1 and third == first - 2
 
 
+def test_a_tool_turned_off_a_key_revoked_or_a_session_ended_on_one_node_holds_on_the_other(
+    cluster: Cluster,
+) -> None:
+    (_, a_base), (_, b_base) = cluster.apis
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        assert "rotate" in {t["id"] for t in b.get("/api/v1/tools").json()["tools"]}
+        assert a.put("/api/v1/settings", json={"disabledTools": ["rotate"]}).status_code == 200
+        try:
+            # Node B caches tool visibility for 2 s at most.
+            wait_until(
+                lambda: "rotate" not in {t["id"] for t in b.get("/api/v1/tools").json()["tools"]}, 10, "B to see it"
+            )
+            r = b.post(
+                "/api/v1/tools/image/rotate",
+                files={"file": ("photo.jpg", jpeg(), "image/jpeg")},
+                data={"settings": json.dumps({"angle": 90})},
+            )
+            assert r.status_code == 404 and r.json()["code"] == "TOOL_NOT_FOUND", r.text
+        finally:
+            assert a.put("/api/v1/settings", json={"disabledTools": []}).status_code == 200
+        key = a.post("/api/v1/api-keys", json={"name": "scaled"}).json()
+        with_key = {"Authorization": f"Bearer {key['key']}"}
+        assert httpx.get(b_base + "/api/auth/session", headers=with_key).status_code == 200
+        assert a.delete(f"/api/v1/api-keys/{key['id']}").status_code == 200
+        r = httpx.get(b_base + "/api/auth/session", headers=with_key)
+        assert r.status_code == 401 and r.json()["code"] == "INVALID_API_KEY"
+    token = httpx.post(
+        a_base + "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30
+    ).json()["token"]
+    session = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(b_base + "/api/auth/session", headers=session).status_code == 200
+    assert httpx.post(a_base + "/api/auth/logout", headers=session).status_code == 200
+    r = httpx.get(b_base + "/api/auth/session", headers=session)
+    assert r.status_code == 401 and r.json()["code"] == "AUTH_REQUIRED"
+
+
 def test_a_worker_of_another_version_refuses_to_start(cluster: Cluster, redis_server: RedisServer) -> None:
     client = redis.Redis.from_url(redis_server.url, decode_responses=True)
     ours = client.get("lutra:version")
@@ -279,6 +316,37 @@ def test_a_batch_fans_out_over_the_workers(cluster: Cluster) -> None:
         assert sorted(archive.namelist()) == sorted(f"p{i}_resized.jpg" for i in range(6))
         for name in archive.namelist():
             assert pyvips.Image.new_from_buffer(archive.read(name), "").width == 10
+
+
+def test_a_batch_runs_on_both_workers_at_once_and_a_pipeline_batch_fans_out_too(cluster: Cluster) -> None:
+    with node(cluster, 0) as a, node(cluster, 1) as b:
+        files = [("files", (f"s{i}.jpg", jpeg(), "image/jpeg")) for i in range(4)]
+        r = a.post(
+            "/api/v1/tools/files/test-sleep/batch?async=true",
+            files=files,
+            data={"settings": json.dumps({"seconds": 4, "steps": 8})},
+        )
+        assert r.status_code == 202, r.text
+        batch_id = r.json()["jobId"]
+
+        def busy_workers() -> set[int]:
+            found = b.get("/api/v1/admin/workers").json()["workers"]
+            return {w["pid"] for w in found if any(j.startswith(batch_id + ".") for j in w["runningJobs"])}
+
+        # One task per file: the two workers (two jobs at once each) run the batch's files side by side.
+        wait_until(lambda: len(busy_workers()) == 2, 30, "both workers to run the batch's files")
+        event = terminal(b, batch_id, limit=90)
+        assert event["status"] == "completed" and event["completedFiles"] == 4, event
+
+        steps = [{"toolId": "resize", "settings": {"width": 20}}, {"toolId": "rotate", "settings": {"angle": 90}}]
+        files = [("files", (f"q{i}.jpg", jpeg(), "image/jpeg")) for i in range(3)]
+        r = b.post("/api/v1/pipeline/batch", files=files, data={"pipeline": json.dumps({"steps": steps})})
+        assert r.status_code == 200, r.text
+        archive = zipfile.ZipFile(io.BytesIO(r.content))
+        assert len(archive.namelist()) == 3
+        for name in archive.namelist():
+            image = pyvips.Image.new_from_buffer(archive.read(name), "")
+            assert (image.width, image.height) == (15, 20)  # 64x48 -> 20x15 -> rotated
 
 
 def test_a_job_whose_api_node_dies_is_not_left_running(cluster: Cluster) -> None:

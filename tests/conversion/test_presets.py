@@ -35,7 +35,8 @@ def test_preset_converts_its_input(av: TestClient, samples: Samples, preset: Pre
     body = finish(av, _post(av, preset, name, data))
     result = download(av, body)
     if preset.base == "pdf-to-image":
-        assert body["pages"] == 1  # one page: the image itself, not a ZIP
+        # One page: the image itself, not a ZIP.
+        assert [p["page"] for p in body["pages"]] == [1] and body["zipUrl"] is None
     assert real_kind(result, tmp_path) == OUTPUT_KINDS.get(preset.output, preset.output)
 
 
@@ -55,7 +56,7 @@ def test_presets_are_catalog_tools(av: TestClient) -> None:
         assert entry["section"] == preset.section
         assert entry["category"] == "Format & Conversion"
         assert entry["endpoint"] == f"/api/v1/tools/{preset.section}/{preset.id}"
-    assert tools["convert"]["category"] is None  # base tools keep their own place
+    assert tools["convert"]["category"] == "Essentials"  # base tools keep their own place
     one = av.get("/api/v1/tools/image/heic-to-jpg").json()
     assert one["title"] == "HEIC to JPG"
     assert one["inputs"]["kinds"] == ["heif"]

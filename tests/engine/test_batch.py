@@ -114,3 +114,27 @@ def test_batch_of_many_images_keeps_memory_flat(start_app: StartApp) -> None:
     print(f"batch of {count}: {elapsed:.1f} s, peak RSS growth {growth_mb:.1f} MB")
     assert growth_mb < 100, f"resident memory grew {growth_mb:.0f} MB over a {count}-file batch"
     assert elapsed < 90, f"a {count}-file batch took {elapsed:.0f} s"
+
+
+def test_a_batch_cancelled_before_any_file_finished_ends_canceled(start_app: StartApp) -> None:
+    client = start_app(CONCURRENT_JOBS="1")
+    files = multipart_files([(f"p{i}.png", png(colour=(i, i, i))) for i in range(4)], "files")
+    r = client.post(
+        "/api/v1/tools/files/test-sleep/batch?async=true",
+        files=files,
+        data={"settings": json.dumps({"seconds": 20, "steps": 100})},
+    )
+    assert r.status_code == 202, r.text
+    job_id = r.json()["jobId"]
+    deadline = time.monotonic() + 15
+    while client.app.state.runner.stats()["active"] == 0:  # the first file is running
+        assert time.monotonic() < deadline, "the batch's first file never started"
+        time.sleep(0.1)
+    assert client.post(f"/api/v1/jobs/{job_id}/cancel").json() == {"canceled": True}
+    final = read_events(client, job_id)[-1]
+    assert (final["status"], final["error"]) == ("canceled", "Canceled"), final
+    assert final["totalFiles"] == 4 and final["failedFiles"] == 4
+    with database() as db:
+        job = db.get(Job, job_id)
+        assert job is not None and job.status == "canceled"
+        assert {e["error"] for e in job.result["errors"].values()} == {"Canceled"}

@@ -49,10 +49,20 @@ def test_start_up_removes_what_a_killed_run_left(start_app: StartApp, engine_env
     partial = engine_env / "jobs" / "killed-mid-run" / "out" / "result.webm"
     partial.parent.mkdir(parents=True)
     partial.write_bytes(b"half a video")
+    # A tool's hidden work folder and a ZIP still under its temporary name, of a job that had finished.
+    work = engine_env / "jobs" / "done-before" / ".out.partial" / "half.webm"
+    work.parent.mkdir(parents=True)
+    work.write_bytes(b"half")
+    half_zip = engine_env / "jobs" / "done-before" / "out" / ".batch.zip.partial"
+    half_zip.parent.mkdir(parents=True)
+    half_zip.write_bytes(b"PK half")
+    kept = half_zip.with_name("kept.png")
+    kept.write_bytes(b"finished output")
 
     second = start_app(first_start=False)
     assert not any((engine_env / "files" / ".staging").iterdir())
     assert not cut_part.exists() and not orphan.exists() and not partial.exists()
+    assert not work.parent.exists() and not half_zip.exists() and kept.read_bytes() == b"finished output"
     # What a live session owns stays: the upload resumes where it was.
     assert (engine_env / "uploads" / live / "00001.part").read_bytes() == b"p" * 2000
     assert [p["partNumber"] for p in second.get(f"/api/v1/uploads/{live}").json()["parts"]] == [1]

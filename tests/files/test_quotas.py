@@ -6,7 +6,9 @@ import os
 
 from fastapi.testclient import TestClient
 
-from tests.assertions import assert_error
+from app.models import StorageQuota
+from tests.assertions import assert_error, database
+from tests.engine.conftest import StartApp
 from tests.files.helpers import user_client
 
 MB = 1024 * 1024
@@ -68,3 +70,40 @@ def test_only_admins_set_quotas_and_bad_values_are_400(tools_client: TestClient)
         assert_error(r, 400, "VALIDATION_ERROR")
     assert_error(admin.put("/api/v1/admin/quotas/users/nobody", json={"storageQuotaMb": 1}), 404)
     assert_error(admin.put("/api/v1/admin/quotas/teams/nobody", json={"storageQuotaMb": 1}), 404)
+
+
+def _quota_rows() -> set[tuple[str, str]]:
+    with database() as db:
+        return {(q.subject_type, q.subject_id) for q in db.query(StorageQuota)}
+
+
+def test_quotas_go_with_their_user_or_team(tools_client: TestClient) -> None:
+    admin = tools_client
+    user_client(admin, "quinn")
+    quinn_id = _user_id(admin, "quinn")
+    team = admin.post("/api/v1/teams", json={"name": "brief"}).json()
+    assert admin.put(f"/api/v1/admin/quotas/users/{quinn_id}", json={"storageQuotaMb": 5}).status_code == 200
+    assert admin.put(f"/api/v1/admin/quotas/teams/{team['id']}", json={"storageQuotaMb": 7}).status_code == 200
+    assert _quota_rows() == {("user", quinn_id), ("team", team["id"])}
+
+    assert admin.delete(f"/api/auth/users/{quinn_id}").status_code == 200
+    assert admin.delete(f"/api/v1/teams/{team['id']}").status_code == 200
+    assert _quota_rows() == set()
+    listed = admin.get("/api/v1/admin/quotas").json()
+    assert listed["users"] == [] and listed["teams"] == []
+
+
+def test_start_up_removes_quotas_of_users_and_teams_already_gone(start_app: StartApp) -> None:
+    first = start_app()
+    user_client(first, "rita")
+    rita_id = _user_id(first, "rita")
+    assert first.put(f"/api/v1/admin/quotas/users/{rita_id}", json={"storageQuotaMb": 3}).status_code == 200
+    # What an earlier version left: quota rows of a user and a team deleted without them.
+    with database() as db:
+        db.add(StorageQuota(subject_type="user", subject_id="gone-user", quota_mb=1))
+        db.add(StorageQuota(subject_type="team", subject_id="gone-team", quota_mb=2))
+    first.__exit__(None, None, None)
+
+    second = start_app(first_start=False)
+    assert _quota_rows() == {("user", rita_id)}
+    assert [u["id"] for u in second.get("/api/v1/admin/quotas").json()["users"]] == [rita_id]

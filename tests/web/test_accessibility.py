@@ -21,6 +21,7 @@ PAGES = [
     "/tools/pdf/merge-pdf",
     "/pdf-organizer",
     "/tools/audio/transcribe-audio",
+    "/tools/image/colorize",  # an AI tool whose model is missing: the note and its install button
     "/pipelines",
     "/files",
     "/automations",

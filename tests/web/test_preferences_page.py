@@ -15,7 +15,7 @@ def test_favourites_and_recent_tools_come_first_and_follow_the_user(
     new_page: Callable[..., Page], server: Server
 ) -> None:
     page = sign_in(new_page(), then="/")
-    resize = page.locator('.tool-section[data-section="image"] li.tool-card[data-tool="resize"]')
+    resize = page.locator('.tool-section[data-category="Essentials"] li.tool-card[data-tool="resize"]')
     resize.get_by_role("button", name="Add Resize to favourites").click()
     favourites = page.locator('.tool-section[data-section="favourites"]')
     expect(favourites.locator("li.tool-card")).to_have_count(1)

@@ -40,11 +40,17 @@ function describe(prop, root) {
   if (Array.isArray(branches)) {
     const others = branches.filter((b) => b.type !== 'null');
     nullable = others.length < branches.length;
+    const resolved = others.map((b) => resolveRef(b, root));
+    const { anyOf, oneOf, ...outer } = base;
     if (others.length === 1) {
-      const { anyOf, oneOf, ...outer } = base;
-      base = { ...resolveRef(others[0], root), ...outer };
+      base = { ...resolved[0], ...outer };
+    } else if (resolved.length > 1 && resolved.every((b) => Array.isArray(b.enum) || 'const' in b)) {
+      // Several literal choices (Literal[...] | OtherEnum): one select over all of them.
+      base = { ...outer, enum: resolved.flatMap((b) => (Array.isArray(b.enum) ? b.enum : [b.const])) };
     }
   }
+  // A one-value Literal is `const` in JSON Schema: still a choice, shown as a select (never a free-text box).
+  if ('const' in base && !Array.isArray(base.enum)) base = { ...base, enum: [base.const] };
   if (Array.isArray(base.type)) {
     nullable = nullable || base.type.includes('null');
     const types = base.type.filter((t) => t !== 'null');

@@ -12,6 +12,28 @@ export const SECTIONS = [
   ['files', tk('Files')],
 ];
 
+// The catalog's categories in the seed's order (app/engine/categories.py); each tool names one. They stay
+// English (data-category, the server's value); t(category) is the name shown.
+export const CATEGORIES = [
+  tk('Essentials'),
+  tk('Optimization'),
+  tk('Adjustments'),
+  tk('AI Tools'),
+  tk('Watermark & Overlay'),
+  tk('Utilities'),
+  tk('Layout & Composition'),
+  tk('Format & Conversion'),
+  tk('Video'),
+  tk('Audio'),
+  tk('Document'),
+  tk('File'),
+];
+
+/** "Watermark & Overlay" -> "watermark-overlay" (as the server's category_slug). */
+export function categorySlug(category) {
+  return String(category).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
 export const state = {
   authEnabled: true,
   // From /api/v1/config/auth: { enabled, label } of single sign-on, and whether passwords may log in.

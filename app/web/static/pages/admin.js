@@ -1,5 +1,6 @@
 // The administration tabs of Settings: users, teams, roles and permissions, the audit log, which
-// tools are available, and system health. Each is shown only to roles holding its permission.
+// tools are available, and system health (with the workers that run jobs). Each is shown only to
+// roles holding its permission.
 
 import { api } from '../api.js';
 import {
@@ -471,6 +472,60 @@ function valueCell(value) {
   return String(value);
 }
 
+/** How long ago an ISO time was, in words ("4 s ago"); its exact time goes in the title. */
+function ago(iso) {
+  if (!iso) return h('span.muted', {}, t('never'));
+  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+  return h('time', { datetime: iso, title: formatDate(iso) }, t('{duration} ago', { duration: formatDuration(Math.max(0, seconds)) }));
+}
+
+const WORKERS_REFRESH_MS = 5000;
+
+/** The workers that run jobs (every `lutra worker` in the scaled mode, the server's own pool otherwise). */
+function workersCard() {
+  const slot = h('div.error-slot');
+  const body = h('div.workers-list');
+
+  async function draw() {
+    showError(slot, null);
+    let report;
+    try {
+      report = await api.get('/api/v1/admin/workers');
+    } catch (err) {
+      clear(body);
+      showError(slot, err);
+      return;
+    }
+    const rows = report.workers.map((worker) => [
+      h('code', {}, worker.name),
+      worker.host,
+      String(worker.pid ?? '–'),
+      worker.queues.join(', '),
+      String(worker.concurrency),
+      worker.runningJobs.length ? h('ul.plain', {}, worker.runningJobs.map((id) => h('li', {}, h('code', {}, id)))) : h('span.muted', {}, t('idle')),
+      ago(worker.lastHeartbeat),
+    ]);
+    const depths = Object.entries(report.queues || {}).map(([name, count]) => `${name}: ${count}`).join(', ');
+    clear(
+      body,
+      h('p.muted.workers-mode', {}, report.mode === 'scaled'
+        ? t('Scaled mode: {count} workers online.', { count: report.workers.length })
+        : t('Embedded mode: this server runs every job in its own process pool.')),
+      table([t('Worker'), t('Host'), t('PID'), t('Queues'), t('Concurrency'), t('Running jobs'), t('Last heartbeat')], rows, {
+        empty: t('No worker is online: long jobs wait in the queue and fast tools answer 503 until one starts.'),
+      }),
+      h('p.workers-queues', {}, t('Jobs waiting:'), ' ', depths || t('none')),
+    );
+  }
+
+  const refresh = h('button.secondary.small', { type: 'button', onClick: draw }, t('Refresh'));
+  const card = h('section.card', { 'aria-label': t('Workers') }, h('h2', {}, t('Workers'), ' ', refresh), slot, body);
+  draw();
+  // Workers refresh their entry every few seconds: follow them while the panel is on screen.
+  const timer = setInterval(() => (card.isConnected ? draw() : clearInterval(timer)), WORKERS_REFRESH_MS);
+  return card;
+}
+
 export async function systemTab(panel) {
   const report = await api.get('/api/v1/admin/health');
   const storage = report.storage || {};
@@ -490,7 +545,24 @@ export async function systemTab(panel) {
         [t('Jobs'), t('{running} running, {waiting} waiting, {limit} at once', { running: queue.active ?? 0, waiting: queue.pending ?? 0, limit: queue.concurrency ?? '?' })],
       ]),
     ),
+    workersCard(),
     h('section.card', { 'aria-label': t('Engines') }, h('h2', {}, t('Engines')), table([t('Engine'), t('Version')], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
-    h('section.card', { 'aria-label': t('AI') }, h('h2', {}, t('AI')), facts(Object.entries(report.ai || {}).map(([key, value]) => [humanize(key), valueCell(value)]))),
+    aiCard(report.ai || {}),
+  );
+}
+
+/** The AI runtime as facts, and its bundles ({name: installed}) as a table with one row per bundle. */
+function aiCard(ai) {
+  const { bundles, ...runtime } = ai;
+  const rows = Object.entries(bundles || {}).map(([name, installed]) => [
+    h('span.bundle-name', {}, humanize(name)),
+    h(`span.badge.status-${installed ? 'ok' : 'bad'}`, {}, installed ? t('installed') : t('not installed')),
+  ]);
+  return h(
+    'section.card',
+    { 'aria-label': t('AI') },
+    h('h2', {}, t('AI')),
+    facts(Object.entries(runtime).map(([key, value]) => [humanize(key), valueCell(value)])),
+    bundles ? table([t('Bundle'), t('Installed')], rows, { empty: t('No AI bundles known.'), caption: t('Bundles') }) : null,
   );
 }

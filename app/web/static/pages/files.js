@@ -27,6 +27,9 @@ export async function render(main, ctx) {
   const pager = h('div.pager');
   const listMessage = h('div.error-slot');
   const bulkDelete = h('button.danger', { type: 'button', disabled: true }, t('Delete selected'));
+  // Admins (files:all) see everyone's files: each card names its owner, and a filter narrows to one user.
+  const seesAll = (state.user?.permissions || []).includes('files:all');
+  const ownerFilter = seesAll ? ownerSelect(ctx.query.get('owner') || '') : null;
 
   const drop = dropZone({ label: t('Drop files here to add them to the library') });
   const progress = progressBar();
@@ -98,13 +101,16 @@ export async function render(main, ctx) {
         h('span.muted', {}, `${formatBytes(file.size)} · v${file.version}${file.width ? ` · ${file.width}×${file.height}` : ''}`),
         h('a.button.small', { href: downloadHref(file), download: file.originalName, 'aria-label': t('Download {name}', { name: file.originalName }) }, '↓'),
       ),
+      file.owner ? h('span.file-owner.muted', { title: t('Owner: {name}', { name: file.owner.username }) }, t('Owner: {name}', { name: file.owner.username })) : null,
     );
   }
 
   async function load() {
     showError(listMessage, null);
     try {
-      const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: PAGE, offset });
+      const query = { search: search.value.trim(), limit: PAGE, offset };
+      if (ownerFilter?.value) query.owner = ownerFilter.value;
+      const data = await api.get('/api/v1/files', query);
       clear(
         grid,
         data.files.length
@@ -137,21 +143,47 @@ export async function render(main, ctx) {
     'input',
     debounce(() => {
       offset = 0;
-      const query = search.value.trim();
-      history.replaceState(null, '', query ? `/files?q=${encodeURIComponent(query)}` : '/files');
+      remember();
       load();
     }, 250),
   );
+  ownerFilter?.addEventListener('change', () => {
+    offset = 0;
+    remember();
+    load();
+  });
+
+  function remember() {
+    const params = new URLSearchParams();
+    if (search.value.trim()) params.set('q', search.value.trim());
+    if (ownerFilter?.value) params.set('owner', ownerFilter.value);
+    history.replaceState(null, '', params.size ? `/files?${params}` : '/files');
+  }
 
   append(main,
     h('div.page-head', {}, h('h1', {}, t('Files')), h('p.lead', {}, t('Your library: every file keeps its versions, one per tool run on it.'))),
     h('section.card', { 'aria-label': t('Upload') }, h('h2', {}, t('Upload')), uploadForm),
-    h('div.list-tools', {}, search, bulkDelete),
+    h('div.list-tools', {}, search, ownerFilter, bulkDelete),
     listMessage,
     grid,
     pager,
   );
   await load();
+}
+
+/** The admin's owner filter: every user by name (the users list needs users:manage; without it, only "Everyone"). */
+function ownerSelect(initial) {
+  const select = h('select.owner-filter', { name: 'owner', 'aria-label': t('Owner') }, h('option', { value: '' }, t('Everyone')));
+  if (initial) append(select, h('option', { value: initial, selected: true }, initial));
+  api
+    .get('/api/auth/users')
+    .then(({ users }) => {
+      const keep = select.value;
+      clear(select, h('option', { value: '' }, t('Everyone')), users.map((u) => h('option', { value: u.username }, u.username)));
+      select.value = keep;
+    })
+    .catch(() => {});
+  return select;
 }
 
 /** Tools that can run on this file: single-file tools whose input kinds fit, by section. */
@@ -233,6 +265,7 @@ export const detail = {
             file.width ? [t('Dimensions'), `${file.width} × ${file.height}`] : null,
             [t('Version'), t('{version} of {count}', { version: file.version, count: versions.length })],
             [t('Tools applied'), file.toolChain.length ? file.toolChain.join(' → ') : t('none (as uploaded)')],
+            ...(file.owner ? [[t('Owner'), h('span.file-owner', {}, file.owner.username)]] : []),
             [t('Added'), formatDate(file.createdAt)],
           ]),
           h('div.actions', {}, h('a.button.primary', { href: downloadHref(file), download: file.originalName }, t('Download')), state.can('tools:use') ? toolChooser(file, ctx) : null, remove),

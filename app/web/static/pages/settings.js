@@ -140,6 +140,9 @@ async function profileTab(panel, ctx) {
   }
 }
 
+// Jobs without a tool of their own (the usage report's "pipeline" section).
+const PIPELINE_RUNS = { pipeline: tk('Pipeline'), batch: tk('Pipeline batch') };
+
 function usageView(report) {
   const quota = report.storage.quotaBytes;
   return [
@@ -153,7 +156,7 @@ function usageView(report) {
     ]),
     table(
       [t('Tool'), t('Section'), t('Jobs'), t('Failed'), t('In'), t('Out')],
-      report.byTool.map((row) => [state.toolById.get(row.toolId)?.title || row.toolId, sectionTitle(row.section), row.total, row.failed, formatBytes(row.bytesIn), formatBytes(row.bytesOut)]),
+      report.byTool.map((row) => [state.toolById.get(row.toolId)?.title || (PIPELINE_RUNS[row.toolId] ? t(PIPELINE_RUNS[row.toolId]) : row.toolId), sectionTitle(row.section), row.total, row.failed, formatBytes(row.bytesIn), formatBytes(row.bytesOut)]),
       { empty: t('No jobs this month.') },
     ),
   ];

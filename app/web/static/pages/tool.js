@@ -10,6 +10,8 @@ import { dropZone, extraPartInput, libraryPicker, thumbnail } from '../inputs.js
 import { batchResultView, progressBar, resultView, runBatch, runJob } from '../results.js';
 import { loadCatalog, sectionTitle, state } from '../state.js';
 import { rememberTool } from '../prefs.js';
+import { icon } from '../icons.js';
+import { modelNote } from '../model-note.js';
 
 // Input checks answer 400 without details (empty, damaged, too many pixels), 413 or 415: those are
 // about the uploaded files and are shown at the drop zone; setting errors carry details per field.
@@ -30,7 +32,7 @@ function header(tool) {
     'div.page-head.tool-head',
     {},
     h('p.crumbs', {}, h('a', { href: '/' }, t('Tools')), ' / ', h('a', { href: `/?q=${encodeURIComponent(tool.section)}` }, sectionTitle(tool.section))),
-    h('h1', {}, tool.title),
+    h('h1', {}, icon(tool.icon, 'tool-icon'), ' ', tool.title),
     h('p.lead', {}, tool.description),
     h(
       'p.tool-meta',
@@ -295,8 +297,17 @@ export async function render(main, ctx) {
     }
   });
 
+  // Said before any upload: an AI tool whose model is missing would only answer 501.
+  const note = modelNote(tool, {
+    onInstalled: async () => {
+      await loadCatalog({ force: true });
+      noteSlot.replaceChildren(notice(t('The {model} model is installed: the tool is ready.', { model: tool.featureName || tool.feature })));
+    },
+  });
+  const noteSlot = h('div.tool-page-note', { hidden: !note }, note);
   append(main,
     header(tool),
+    noteSlot,
     h(
       'div.tool-layout',
       {},
