@@ -64,8 +64,17 @@ def test_a_german_browser_gets_german_pages_tools_and_formats(page_in: Callable[
     log_in(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Werkzeuge")
     expect(page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Einstellungen")).to_be_visible()
-    resize = page.locator('.tool-section[data-section="image"] li.tool-card[data-tool="resize"]')
+    resize = page.locator('.tool-section[data-category="Essentials"] li.tool-card[data-tool="resize"]')
     expect(resize.locator(".tool-title")).to_have_text("Größe ändern")
+    # Category names are shown in German (the data attributes stay English), the sidebar's links too,
+    # and an AI tool's missing model is named in German.
+    expect(page.locator('.tool-section[data-category="Essentials"] h2')).to_contain_text("Grundlagen")
+    ai_tools = page.locator('.tool-section[data-category="AI Tools"]')
+    expect(ai_tools.locator("h2")).to_contain_text("KI-Werkzeuge")
+    expect(page.locator('.category-nav a[data-category="Watermark & Overlay"]')).to_contain_text(
+        "Wasserzeichen & Überlagerung"
+    )
+    expect(ai_tools.locator(".model-note").first).to_contain_text("Benötigt das Modell")
     expect(resize.locator(".tool-desc")).to_contain_text("Social-Media-Vorgaben")
     # A conversion preset, translated from its pattern.
     expect(page.locator('li.tool-card[data-tool="heic-to-jpg"] .tool-title')).to_have_text("HEIC in JPG")
@@ -96,9 +105,9 @@ def test_a_japanese_browser_gets_japanese_pages_tools_and_formats(page_in: Calla
     page = log_in(page_in("ja-JP"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.get_by_role("heading", level=1)).to_have_text("ツール")
-    image = page.locator('.tool-section[data-section="image"]')
-    expect(image.locator('li.tool-card[data-tool="resize"] .tool-title')).to_have_text("リサイズ")
-    expect(page.locator('.tool-section[data-section="video"] h2')).to_contain_text("動画")
+    essentials = page.locator('.tool-section[data-category="Essentials"]')
+    expect(essentials.locator('li.tool-card[data-tool="resize"] .tool-title')).to_have_text("リサイズ")
+    expect(page.locator('.tool-section[data-category="Video"] h2')).to_contain_text("動画")
     screenshot(page, "home-ja")
 
     page.goto("/tools/pdf/merge-pdf")
@@ -129,8 +138,8 @@ def test_the_picker_saves_the_language_and_it_stays_after_a_reload(
         expect(page.get_by_role("heading", level=1)).to_have_text("Réglages")
         expect(page.get_by_label("Langue")).to_have_value("fr")
         page.get_by_role("navigation", name="Principal").get_by_role("link", name="Outils").click()
-        image = page.locator('.tool-section[data-section="image"]')
-        expect(image.locator('li.tool-card[data-tool="resize"] .tool-title')).to_have_text("Redimensionner")
+        essentials = page.locator('.tool-section[data-category="Essentials"]')
+        expect(essentials.locator('li.tool-card[data-tool="resize"] .tool-title')).to_have_text("Redimensionner")
 
         # The saved choice beats the browser's language: a Japanese browser shows French too.
         other = log_in(page_in("ja-JP"))
