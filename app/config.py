@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # What "0 = unlimited" stands for where a number is compared: larger than anything that can arrive.
 UNLIMITED_MEGAPIXELS = 1_000_000
 UNLIMITED_UPLOAD_BYTES = 1 << 50  # 1 PiB
+# The browser UI's languages (catalogues in app/web/static/i18n/), English first as the source.
+LOCALES = ("en", "de", "fr", "es", "zh-CN", "ja")
 
 
 class Settings(BaseSettings):
@@ -85,6 +87,11 @@ class Settings(BaseSettings):
         False, description="true: new and reset accounts are not forced to change their password at first login"
     )
     app_name: str = Field("Lutra", min_length=1, max_length=60, description="Name shown in the UI and page titles")
+    default_locale: str = Field(
+        "en",
+        description="Language of the browser UI when neither the user's choice nor the browser's languages are one of "
+        + ", ".join(LOCALES),
+    )
 
     # OpenID Connect single sign-on: on when OIDC_ISSUER_URL and OIDC_CLIENT_ID are set.
     oidc_issuer_url: str = Field("", description="The provider's issuer URL (discovery at /.well-known/...)")
@@ -135,6 +142,16 @@ class Settings(BaseSettings):
     model_mirror_url: str = Field(
         "", description="Fetch model downloads from this base URL (an internal mirror) instead of their public hosts"
     )
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        # Written as in HTML (zh-CN) or as an environment would (zh_cn): both name the same language.
+        wanted = value.strip().replace("_", "-").lower()
+        for locale in LOCALES:
+            if locale.lower() == wanted:
+                return locale
+        raise ValueError(f"must be one of {', '.join(LOCALES)}")
 
     @field_validator("data_dir")
     @classmethod

@@ -8,13 +8,13 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.config import LOCALES
 from app.deps import CurrentUser, SessionDep
 from app.engine import registry
 from app.models import UserPreferences
 
 router = APIRouter(prefix="/api/v1/user/preferences", tags=["auth"])
 
-LOCALES = ("en", "de", "fr", "es", "zh-CN", "ja")
 DEFAULTS: dict[str, Any] = {"favourites": [], "recent": [], "theme": "system", "locale": None}
 
 

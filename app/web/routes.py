@@ -22,6 +22,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 from app.branding import service as branding
+from app.config import get_settings
 from app.deps import SessionDep
 
 # Not in every system's mime.types; browsers read a manifest best under its registered type.
@@ -86,6 +87,9 @@ def ui_page(db: SessionDep) -> HTMLResponse:
     # The app name is written by the server, so the tab shows it before any script has run.
     name = html.escape(branding.app_name(db))
     page = _shell().replace("<title>Lutra</title>", f"<title>{name}</title>", 1)
+    # The server's default language, for a browser whose own languages are none of the UI's (i18n.js).
+    locale = get_settings().default_locale
+    page = page.replace('<html lang="en">', f'<html lang="{locale}" data-default-locale="{locale}">', 1)
     page = page.replace('<a class="brand" href="/">Lutra</a>', f'<a class="brand" href="/">{name}</a>', 1)
     return HTMLResponse(page, headers=HEADERS)
 

@@ -45,6 +45,7 @@ def test_static_assets_are_served_with_their_types_and_the_csp(client: TestClien
         ".svg": "image/svg+xml",
         ".png": "image/png",
         ".webmanifest": "application/manifest+json",
+        ".json": "application/json",  # the message catalogues (i18n/<locale>.json)
     }
     assert {p.suffix for p in ASSETS} <= set(types)
     for path in ASSETS:

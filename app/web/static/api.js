@@ -2,9 +2,11 @@
 // (same origin, SameSite=Strict), so no token is kept in script-readable storage. Every failure
 // becomes an ApiError carrying the server's {error, code, details}.
 
+import { t } from './i18n.js';
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.error) || `Request failed (HTTP ${status})`);
+    super((body && body.error) || t('Request failed (HTTP {status})', { status }));
     this.name = 'ApiError';
     this.status = status;
     this.code = (body && body.code) || 'ERROR';
@@ -33,7 +35,7 @@ function parseBody(text, status) {
   } catch {
     // not JSON: a proxy's error page, say
   }
-  return { error: status >= 500 ? `Server error (HTTP ${status})` : text.slice(0, 200) || `HTTP ${status}` };
+  return { error: status >= 500 ? t('Server error (HTTP {status})', { status }) : text.slice(0, 200) || `HTTP ${status}` };
 }
 
 export function withQuery(path, query) {
@@ -59,7 +61,7 @@ export async function request(method, path, { json, body, query, raw = false, he
   try {
     response = await fetch(withQuery(path, query), init);
   } catch {
-    throw new ApiError(0, { error: 'The server could not be reached', code: 'NETWORK_ERROR' });
+    throw new ApiError(0, { error: t('The server could not be reached'), code: 'NETWORK_ERROR' });
   }
   if (!response.ok) {
     const err = new ApiError(response.status, parseBody(await response.text(), response.status));
@@ -95,7 +97,7 @@ export function upload(path, formData, { onProgress } = {}) {
       });
     }
     xhr.addEventListener('error', () =>
-      reject(new ApiError(0, { error: 'The upload failed: the server could not be reached', code: 'NETWORK_ERROR' })),
+      reject(new ApiError(0, { error: t('The upload failed: the server could not be reached'), code: 'NETWORK_ERROR' })),
     );
     xhr.addEventListener('load', async () => {
       const blob = xhr.response;
@@ -141,7 +143,7 @@ export function followJob(jobId, onEvent) {
     // EventSource reconnects by itself after a dropped connection; a refused one (401, 404) is final.
     source.addEventListener('error', () => {
       if (source.readyState === EventSource.CLOSED) {
-        reject(new ApiError(0, { error: 'Lost the connection to the job', code: 'STREAM_CLOSED' }));
+        reject(new ApiError(0, { error: t('Lost the connection to the job'), code: 'STREAM_CLOSED' }));
       }
     });
   });
@@ -149,7 +151,7 @@ export function followJob(jobId, onEvent) {
 }
 
 function humanStatus(status) {
-  return status === 'canceled' ? 'Canceled' : 'Processing failed';
+  return status === 'canceled' ? t('Canceled') : t('Processing failed');
 }
 
 /** The file name from a Content-Disposition header (RFC 6266 filename* first). */

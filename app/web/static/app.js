@@ -13,7 +13,8 @@ import { setupPage as mfaSetup } from './pages/mfa.js';
 import * as pipelines from './pages/pipelines.js';
 import * as settings from './pages/settings.js';
 import * as tool from './pages/tool.js';
-import { applyStoredTheme, ensurePreferences, forgetPreferences } from './prefs.js';
+import { chooseLocale, setLocale, t } from './i18n.js';
+import { applyStoredTheme, ensurePreferences, forgetPreferences, prefs } from './prefs.js';
 import { releasePreviews } from './results.js';
 import { forgetCatalog, loadBranding, loadSession, state } from './state.js';
 
@@ -67,13 +68,17 @@ function drawNav(active) {
     clear(nav, state.user ? logoutButton() : null);
     return;
   }
+  toggle.textContent = t('Menu');
+  nav.setAttribute('aria-label', t('Main'));
+  const skip = document.querySelector('.skip-link');
+  if (skip) skip.textContent = t('Skip to content');
   const links = [
-    ['tools', '/', 'Tools', true],
-    ['convert', '/convert', 'Convert', state.can('tools:use')],
-    ['pipelines', '/pipelines', 'Pipelines', state.can('pipelines:own')],
-    ['files', '/files', 'Files', state.can('files:own')],
-    ['automations', '/automations', 'Automations', state.can('automations:manage')],
-    ['settings', '/settings', 'Settings', true],
+    ['tools', '/', t('Tools'), true],
+    ['convert', '/convert', t('Convert'), state.can('tools:use')],
+    ['pipelines', '/pipelines', t('Pipelines'), state.can('pipelines:own')],
+    ['files', '/files', t('Files'), state.can('files:own')],
+    ['automations', '/automations', t('Automations'), state.can('automations:manage')],
+    ['settings', '/settings', t('Settings'), true],
   ];
   clear(
     nav,
@@ -87,8 +92,8 @@ function drawNav(active) {
     h(
       'div.nav-user',
       {},
-      h('a.docs-link', { href: '/api/docs', title: 'The REST API, documented' }, 'API docs'),
-      h('span.username', { title: `Role: ${state.user.role}` }, state.user.username),
+      h('a.docs-link', { href: '/api/docs', title: t('The REST API, documented') }, t('API docs')),
+      h('span.username', { title: t('Role: {role}', { role: state.user.role }) }, state.user.username),
       state.authEnabled ? logoutButton() : null,
     ),
   );
@@ -109,7 +114,7 @@ function logoutButton() {
         else navigate('/login', { replace: true });
       },
     },
-    'Log out',
+    t('Log out'),
   );
 }
 
@@ -121,8 +126,8 @@ async function render() {
   const found = match(pathname);
   if (!found) {
     drawNav(null);
-    document.title = `Not found · ${state.appName}`;
-    clear(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '/' }, 'Back to the tools')));
+    document.title = `${t('Not found')} · ${state.appName}`;
+    clear(main, h('h1', {}, t('Page not found')), h('p', {}, h('a', { href: '/' }, t('Back to the tools'))));
     return;
   }
   const { route, params } = found;
@@ -140,9 +145,11 @@ async function render() {
     return;
   }
   await ensurePreferences(state.user);
+  // A signed-in user's saved language wins; without one (or signed out) the browser's, then the server's.
+  if (await setLocale(chooseLocale(state.user ? prefs.locale : undefined))) forgetCatalog();
   drawNav(route.nav);
   if (route.permission && !state.can(route.permission)) {
-    clear(main, h('h1', {}, 'Not allowed'), errorMessage(`Your role does not include ${route.permission}.`));
+    clear(main, h('h1', {}, t('Not allowed')), errorMessage(t('Your role does not include {permission}.', { permission: route.permission })));
     return;
   }
   const ctx = {
@@ -162,7 +169,7 @@ async function render() {
     await route.page.render(view, ctx);
   } catch (err) {
     // 401/403 answers already moved the user on; anything else is shown where the page would be.
-    if (err.status !== 401 && err.code !== 'MUST_CHANGE_PASSWORD') clear(view, h('h1', {}, 'Something went wrong'), errorMessage(err));
+    if (err.status !== 401 && err.code !== 'MUST_CHANGE_PASSWORD') clear(view, h('h1', {}, t('Something went wrong')), errorMessage(err));
   }
 }
 
@@ -199,9 +206,9 @@ onAuthProblem((kind) => {
 async function start() {
   applyStoredTheme();
   try {
-    await Promise.all([loadSession(), loadBranding()]);
+    await Promise.all([loadSession(), loadBranding(), setLocale(chooseLocale())]);
   } catch (err) {
-    clear(main, h('h1', {}, `${state.appName} is not answering`), errorMessage(err));
+    clear(main, h('h1', {}, t('{app} is not answering', { app: state.appName })), errorMessage(err));
     return;
   }
   await render();

@@ -1,6 +1,8 @@
 // Building the page without innerHTML: every text from a user or the server goes in as a text node,
 // and URLs are limited to our own paths, blob: and data:image, so nothing received can run.
 
+import { formatDateTime, formatNumber, t, tk } from './i18n.js';
+
 const SAFE_URL = /^(\/(?!\/)|blob:|data:image\/|#|\?)/;
 const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'multiple', 'hidden', 'open', 'indeterminate']);
 
@@ -48,32 +50,35 @@ export function humanize(key) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** 1536 -> "1.5 KB" ("1,5 KB" in German, "1,5 Ko" in French): the number by Intl, the unit from the catalogue. */
 export function formatBytes(bytes) {
   if (bytes === null || bytes === undefined || Number.isNaN(Number(bytes))) return '–';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  const units = [tk('B'), tk('KB'), tk('MB'), tk('GB'), tk('TB')];
   let value = Number(bytes);
   let unit = 0;
   while (Math.abs(value) >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  const digits = unit === 0 ? 0 : value < 10 ? 1 : 0;
+  const number = formatNumber(value, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return t('{number} {unit}', { number, unit: t(units[unit]) });
 }
 
-/** 75 -> "1 min 15 s", 4000 -> "1 h 6 min", 90061 -> "1 d 1 h" (uptimes, media durations). */
+/** 75 -> "1 min 15 s", 4000 -> "1 h 6 min", 90061 -> "1 d 1 h" (uptimes, media durations), in the UI's language. */
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return '–';
   let rest = Math.max(0, Math.round(Number(seconds)));
   const units = [
-    ['d', 86400],
-    ['h', 3600],
-    ['min', 60],
-    ['s', 1],
+    [tk('{n} d'), 86400],
+    [tk('{n} h'), 3600],
+    [tk('{n} min'), 60],
+    [tk('{n} s'), 1],
   ];
   const parts = [];
   for (const [name, size] of units) {
-    if (rest >= size || (name === 's' && !parts.length)) {
-      parts.push(`${Math.floor(rest / size)} ${name}`);
+    if (rest >= size || (size === 1 && !parts.length)) {
+      parts.push(t(name, { n: Math.floor(rest / size) }));
       rest %= size;
     }
     if (parts.length === 2) break;
@@ -84,12 +89,12 @@ export function formatDuration(seconds) {
 export function formatDate(iso) {
   if (!iso) return '–';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? String(iso) : formatDateTime(date);
 }
 
 /** A message in the shared error style; `err` is an ApiError, an Error or a string. */
 export function errorMessage(err) {
-  return h('p.error', { role: 'alert' }, typeof err === 'string' ? err : err?.message || 'Something went wrong');
+  return h('p.error', { role: 'alert' }, typeof err === 'string' ? err : err?.message || t('Something went wrong'));
 }
 
 export function notice(text, kind = 'info') {
@@ -116,7 +121,7 @@ function ask(message, { body = null, confirmLabel, buttonClass }) {
         h(
           'div.actions',
           {},
-          h('button', { value: 'cancel', type: 'submit', formnovalidate: true }, 'Cancel'),
+          h('button', { value: 'cancel', type: 'submit', formnovalidate: true }, t('Cancel')),
           h(`button.${buttonClass}`, { value: 'ok', type: 'submit' }, confirmLabel),
         ),
       ),
@@ -131,12 +136,12 @@ function ask(message, { body = null, confirmLabel, buttonClass }) {
   });
 }
 
-export function confirmDialog(message, { confirmLabel = 'Delete', danger = true } = {}) {
+export function confirmDialog(message, { confirmLabel = t('Delete'), danger = true } = {}) {
   return ask(message, { confirmLabel, buttonClass: danger ? 'danger' : 'primary' });
 }
 
 /** Asks for one value (a new name, a temporary password); resolves it, or null when cancelled. */
-export async function promptDialog(message, { label = 'Value', type = 'text', value = '', confirmLabel = 'Save' } = {}) {
+export async function promptDialog(message, { label = t('Value'), type = 'text', value = '', confirmLabel = t('Save') } = {}) {
   const input = h('input', { type, value, name: 'value', required: true, autocomplete: type === 'password' ? 'new-password' : 'off' });
   const ok = await ask(message, { body: field(label, input), confirmLabel, buttonClass: 'primary' });
   return ok ? input.value : null;
@@ -151,7 +156,7 @@ export function debounce(fn, ms = 200) {
 }
 
 /** A table from rows of cells; cells may be nodes or text. */
-export function table(headers, rows, { empty = 'Nothing here yet.', caption = null } = {}) {
+export function table(headers, rows, { empty = t('Nothing here yet.'), caption = null } = {}) {
   if (!rows.length) return h('p.muted', {}, empty);
   return h(
     'div.table-wrap',
@@ -269,13 +274,13 @@ export function onSubmit(form, slot, call) {
 
 /** A button that copies `text` to the clipboard (a key or secret shown once). */
 export function copyButton(text) {
-  const button = h('button.secondary.small', { type: 'button' }, 'Copy');
+  const button = h('button.secondary.small', { type: 'button' }, t('Copy'));
   button.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(text);
-      button.textContent = 'Copied';
+      button.textContent = t('Copied');
     } catch {
-      button.textContent = 'Select and copy it by hand';
+      button.textContent = t('Select and copy it by hand');
     }
   });
   return button;

@@ -4,7 +4,8 @@
 // one-per-line box, and anything else (objects, lists of objects) a JSON box. Only values that differ
 // from the schema's defaults are sent: the tool applies its own defaults, exactly as over the API.
 
-import { clearFieldErrors, h, humanize, showFieldErrors } from './dom.js';
+import { clearFieldErrors, h, showFieldErrors } from './dom.js';
+import { settingLabel, t } from './i18n.js';
 
 // A colour: its pattern takes six hex digits, or its default is a hex colour.
 const HEX_COLOUR = /0-9a-fA-F\]\{6\}/;
@@ -100,7 +101,7 @@ function widget(kind, spec, id, name) {
     const select = h(
       'select',
       attrs,
-      spec.nullable || spec.default === undefined ? h('option', { value: '' }, spec.nullable ? '(automatic)' : '—') : null,
+      spec.nullable || spec.default === undefined ? h('option', { value: '' }, spec.nullable ? t('(automatic)') : '—') : null,
       spec.enum.map((value, i) => h('option', { value: String(i) }, String(value))),
     );
     return {
@@ -122,11 +123,11 @@ function widget(kind, spec, id, name) {
     const max = spec.maximum ?? spec.exclusiveMaximum;
     const step = min !== undefined && max !== undefined ? niceStep(min, max, integer) : integer ? 1 : 'any';
     const box = h('input', { ...attrs, type: 'number', inputmode: integer ? 'numeric' : 'decimal', step, min, max });
-    if (spec.nullable) box.placeholder = 'automatic';
+    if (spec.nullable) box.placeholder = t('automatic');
     // A slider only where "empty" is not a value of its own: it can't show "not set".
     const slider =
       !spec.nullable && min !== undefined && max !== undefined
-        ? h('input', { type: 'range', min, max, step, 'aria-label': `${humanize(name)} slider`, tabindex: '-1' })
+        ? h('input', { type: 'range', min, max, step, 'aria-label': t('{name} slider', { name: settingLabel(name) }), tabindex: '-1' })
         : null;
     if (slider) {
       slider.addEventListener('input', () => {
@@ -151,7 +152,7 @@ function widget(kind, spec, id, name) {
   }
   if (kind === 'colour') {
     const text = h('input', { ...attrs, type: 'text', autocomplete: 'off', spellcheck: 'false' });
-    const picker = h('input', { type: 'color', 'aria-label': `${humanize(name)} picker` });
+    const picker = h('input', { type: 'color', 'aria-label': t('{name} picker', { name: settingLabel(name) }) });
     picker.addEventListener('input', () => {
       text.value = picker.value;
     });
@@ -181,7 +182,7 @@ function widget(kind, spec, id, name) {
   }
   if (kind === 'lines') {
     const numeric = ['number', 'integer'].includes(spec.items.type);
-    const area = h('textarea', { ...attrs, rows: 3, placeholder: 'One per line' });
+    const area = h('textarea', { ...attrs, rows: 3, placeholder: t('One per line') });
     return {
       control: area,
       read: () => {
@@ -200,7 +201,7 @@ function widget(kind, spec, id, name) {
       try {
         return JSON.parse(area.value);
       } catch {
-        throw new FormError({ [name]: 'Not valid JSON' });
+        throw new FormError({ [name]: t('Not valid JSON') });
       }
     },
     write: (value) => (area.value = value === undefined || value === null ? '' : JSON.stringify(value, null, 2)),
@@ -220,7 +221,7 @@ function objectHint(spec, root) {
  * Builds the form. Returns {element, values(), setValues(obj), reset(), showErrors(details), clearErrors()}.
  * values() throws FormError when an input can't be parsed; showErrors returns unmatched messages.
  */
-export function schemaForm(schema, { initial = {}, emptyText = 'This tool has no settings.' } = {}) {
+export function schemaForm(schema, { initial = {}, emptyText = t('This tool has no settings.') } = {}) {
   const root = schema || {};
   const props = root.properties || {};
   const required = new Set(root.required || []);
@@ -233,10 +234,10 @@ export function schemaForm(schema, { initial = {}, emptyText = 'This tool has no
     const kind = kindOf(spec);
     const id = `${formId}-${name}`;
     const w = widget(kind, spec, id, name);
-    const hintText = [spec.description || '', kind === 'json' && objectHint(spec, root) ? `e.g. ${objectHint(spec, root)}` : '']
+    const hintText = [spec.description || '', kind === 'json' && objectHint(spec, root) ? t('e.g. {example}', { example: objectHint(spec, root) }) : '']
       .filter(Boolean)
       .join(' — ');
-    const label = h('label', { for: id }, humanize(name), required.has(name) ? h('span.required', { title: 'required' }, ' *') : null);
+    const label = h('label', { for: id }, settingLabel(name), required.has(name) ? h('span.required', { title: t('required') }, ' *') : null);
     const wrap = h(
       `div.field.kind-${kind}`,
       { dataset: { field: name } },

@@ -3,9 +3,10 @@
 
 import { api } from './api.js';
 import { clear, debounce, errorMessage, formatBytes, formatDate, h, showError } from './dom.js';
+import { t } from './i18n.js';
 
 /** A drop zone that collects files (dropped, or picked through the hidden input). */
-export function dropZone({ multiple = true, label = 'Drop files here', hint = '', name = 'file', onChange, reorder = false } = {}) {
+export function dropZone({ multiple = true, label = t('Drop files here'), hint = '', name = 'file', onChange, reorder = false } = {}) {
   let files = [];
   // After a file was refused, the next pick replaces the selection instead of joining it (a wrong
   // file followed by the right one must not silently become a two-file batch).
@@ -18,7 +19,7 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
     'div.dropzone',
     { dataset: { input: name } },
     h('p.dropzone-label', {}, label),
-    h('p.muted', {}, 'or ', h('button.linkish', { type: 'button', onClick: () => input.click() }, multiple ? 'choose files' : 'choose a file')),
+    h('p.muted', {}, t('or'), ' ', h('button.linkish', { type: 'button', onClick: () => input.click() }, multiple ? t('choose files') : t('choose a file'))),
     hint ? h('small.hint', {}, hint) : null,
     input,
   );
@@ -36,11 +37,11 @@ export function dropZone({ multiple = true, label = 'Drop files here', hint = ''
           h('span.muted', {}, ` ${formatBytes(file.size)}`),
           reorder
             ? [
-                h('button.icon', { type: 'button', 'aria-label': `Move ${file.name} up`, disabled: index === 0, onClick: () => move(index, index - 1) }, '↑'),
-                h('button.icon', { type: 'button', 'aria-label': `Move ${file.name} down`, disabled: last, onClick: () => move(index, index + 1) }, '↓'),
+                h('button.icon', { type: 'button', 'aria-label': t('Move {name} up', { name: file.name }), disabled: index === 0, onClick: () => move(index, index - 1) }, '↑'),
+                h('button.icon', { type: 'button', 'aria-label': t('Move {name} down', { name: file.name }), disabled: last, onClick: () => move(index, index + 1) }, '↓'),
               ]
             : null,
-          h('button.icon', { type: 'button', 'aria-label': `Remove ${file.name}`, onClick: () => remove(index) }, '×'),
+          h('button.icon', { type: 'button', 'aria-label': t('Remove {name}', { name: file.name }), onClick: () => remove(index) }, '×'),
         );
         if (reorder) {
           item.addEventListener('dragstart', () => (dragged = index));
@@ -124,7 +125,7 @@ export function extraPartInput(part) {
     { dataset: { field: part.name } },
     h('label', { for: input.id }, part.description || part.name, part.required ? h('span.required', {}, ' *') : null),
     input,
-    h('small.hint', {}, `${part.required ? 'Required' : 'Optional'}: ${(part.kinds || []).join(', ')}`),
+    h('small.hint', {}, `${part.required ? t('Required') : t('Optional')}: ${(part.kinds || []).join(', ')}`),
     h('p.field-error', { role: 'alert', hidden: true }),
   );
   return { element, name: part.name, required: part.required, file: () => input.files[0] || null };
@@ -144,19 +145,19 @@ export function thumbnail(file, { size = 'small' } = {}) {
 }
 
 /** A button that opens a dialog listing library files; onPick(file) gets the chosen one. */
-export function libraryPicker({ onPick, label = 'Choose from library', accepts = [] }) {
-  const search = h('input', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search library' });
+export function libraryPicker({ onPick, label = t('Choose from library'), accepts = [] }) {
+  const search = h('input', { type: 'search', placeholder: t('Search by name'), 'aria-label': t('Search library') });
   const results = h('div.picker-results');
   const dialog = h(
     'dialog.picker',
-    { 'aria-label': 'Library files' },
-    h('div.picker-head', {}, h('h2', {}, 'Library'), h('button.icon', { type: 'button', 'aria-label': 'Close', onClick: () => dialog.close() }, '×')),
+    { 'aria-label': t('Library files') },
+    h('div.picker-head', {}, h('h2', {}, t('Library')), h('button.icon', { type: 'button', 'aria-label': t('Close'), onClick: () => dialog.close() }, '×')),
     search,
     results,
   );
 
   async function load() {
-    clear(results, h('p.muted', {}, 'Loading…'));
+    clear(results, h('p.muted', {}, t('Loading…')));
     try {
       // Only files the tool takes (by the kind Lutra detected), so a pick never ends in a 415.
       const data = await api.get('/api/v1/files', { search: search.value.trim(), limit: 50, kinds: accepts.join(',') });
@@ -186,7 +187,7 @@ export function libraryPicker({ onPick, label = 'Choose from library', accepts =
                 ),
               ),
             )
-          : h('p.muted', {}, accepts.length ? 'No library file of a type this tool takes matches.' : 'No files in the library match.'),
+          : h('p.muted', {}, accepts.length ? t('No library file of a type this tool takes matches.') : t('No files in the library match.')),
       );
     } catch (err) {
       clear(results, errorMessage(err));

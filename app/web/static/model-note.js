@@ -3,6 +3,7 @@
 // everyone else is told who can install it.
 
 import { formatBytes, h, showError } from './dom.js';
+import { t } from './i18n.js';
 import { progressBar, runJob } from './results.js';
 import { forgetCatalog, state } from './state.js';
 
@@ -13,8 +14,10 @@ export function needsModel(tool) {
 /** The note for `tool`, or null when it can run; `onInstalled` runs after a successful install. */
 export function modelNote(tool, { onInstalled, compact = false } = {}) {
   if (!needsModel(tool)) return null;
-  const size = tool.featureDownloadSize > 0 ? ` (${formatBytes(tool.featureDownloadSize)})` : '';
-  const text = `Needs the ${tool.featureName || tool.feature} model${size}, which is not installed yet.`;
+  const model = tool.featureName || tool.feature;
+  const text = tool.featureDownloadSize > 0
+    ? t('Needs the {model} model ({size}), which is not installed yet.', { model, size: formatBytes(tool.featureDownloadSize) })
+    : t('Needs the {model} model, which is not installed yet.', { model });
   const message = h('div.error-slot');
   const progress = progressBar();
   let action;
@@ -23,7 +26,7 @@ export function modelNote(tool, { onInstalled, compact = false } = {}) {
       'button.primary.small.install-model',
       {
         type: 'button',
-        'aria-label': `Install the ${tool.featureName || tool.feature} model for ${tool.title}`,
+        'aria-label': t('Install the {model} model for {tool}', { model, tool: tool.title }),
         onClick: async (event) => {
           const button = event.currentTarget;
           button.disabled = true;
@@ -39,10 +42,10 @@ export function modelNote(tool, { onInstalled, compact = false } = {}) {
           }
         },
       },
-      'Install',
+      t('Install'),
     );
   } else {
-    action = h('span.muted', {}, compact ? ' An administrator can install it.' : ' An administrator can install it under Settings › AI features.');
+    action = h('span.muted', {}, compact ? t('An administrator can install it.') : t('An administrator can install it under Settings › AI features.'));
   }
   return h('div.model-note', { dataset: { feature: tool.feature } }, h('p', {}, text, ' ', action), progress.element, message);
 }

@@ -1,7 +1,8 @@
-// The signed-in user's interface preferences (favourite and recent tools, theme), kept on the server
+// The signed-in user's interface preferences (favourite and recent tools, theme, language), kept on the server
 // (/api/v1/user/preferences) so they follow the user from browser to browser.
 
 import { api } from './api.js';
+import { rememberLocale } from './i18n.js';
 
 const RECENT_KEPT = 8;
 const THEME_KEY = 'lutra-theme'; // only the theme, so the next page load paints in it at once
@@ -35,6 +36,7 @@ export async function ensurePreferences(user) {
   loadedFor = user.id;
   try {
     Object.assign(prefs, await api.get('/api/v1/user/preferences'));
+    rememberLocale(prefs.locale);
   } catch {
     // preferences are a convenience: the UI works with the defaults
   }
@@ -71,4 +73,10 @@ export function rememberTool(toolId) {
 export async function setTheme(theme) {
   await save({ theme });
   applyTheme();
+}
+
+/** Saves the interface language (null: follow the browser); the caller redraws the page in it. */
+export async function setLocalePreference(locale) {
+  await save({ locale });
+  rememberLocale(prefs.locale);
 }

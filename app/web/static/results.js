@@ -4,6 +4,7 @@
 
 import { api, followJob, upload } from './api.js';
 import { append, clear, errorMessage, facts, formatBytes, formatDuration, h, humanize, notice } from './dom.js';
+import { formatNumber, t } from './i18n.js';
 import { state } from './state.js';
 
 const IMAGE = /\.(jpe?g|png|webp|gif|avif|bmp|svg|ico)$/i;
@@ -56,9 +57,9 @@ export function progressBar() {
 }
 
 /** Upload progress, then an indeterminate bar once the bytes are sent and the server works. */
-function showUpload(progress, pct, busyLabel = 'Processing…') {
+function showUpload(progress, pct, busyLabel = t('Processing…')) {
   if (pct >= 100) progress.busy(busyLabel);
-  else progress.set(pct, 'Uploading');
+  else progress.set(pct, t('Uploading'));
 }
 
 /**
@@ -70,36 +71,36 @@ function showUpload(progress, pct, busyLabel = 'Processing…') {
 export async function runJob(url, body, progress, { onJob, track } = {}) {
   let answer;
   if (body instanceof FormData) {
-    progress.set(0, 'Uploading');
+    progress.set(0, t('Uploading'));
     const reply = await upload(url, body, { onProgress: (pct) => showUpload(progress, pct) });
-    progress.busy('Processing…');
+    progress.busy(t('Processing…'));
     answer = reply.json;
   } else {
-    progress.busy('Processing…');
+    progress.busy(t('Processing…'));
     answer = await api.post(url, body);
   }
   if (!answer || !answer.async) {
-    progress.set(100, 'Done');
+    progress.set(100, t('Done'));
     return answer || {};
   }
   onJob?.(answer.jobId);
-  progress.set(0, 'Queued');
+  progress.set(0, t('Queued'));
   const stream = followJob(answer.jobId, (event) => {
     const pct = event.percent ?? event.progress ?? 0;
-    if (event.status === 'completed') progress.set(100, 'Done');
-    else if (event.status === 'processing') progress.set(pct, event.message || event.stage || 'Processing');
+    if (event.status === 'completed') progress.set(100, t('Done'));
+    else if (event.status === 'processing') progress.set(pct, event.message || event.stage || t('Processing'));
   });
   track?.(stream);
   const result = await stream.done;
-  progress.set(100, 'Done');
+  progress.set(100, t('Done'));
   return result;
 }
 
 /** Sends many files through a batch route; the answer is a ZIP plus per-file results in headers. */
 export async function runBatch(url, body, progress) {
-  progress.set(0, 'Uploading');
-  const reply = await upload(url, body, { onProgress: (pct) => showUpload(progress, pct, 'Processing the files…') });
-  progress.set(100, 'Done');
+  progress.set(0, t('Uploading'));
+  const reply = await upload(url, body, { onProgress: (pct) => showUpload(progress, pct, t('Processing the files…')) });
+  progress.set(100, t('Done'));
   const header = (name) => {
     try {
       return JSON.parse(decodeURIComponent(reply.header(name) || '{}'));
@@ -150,9 +151,9 @@ function singleImage(src, caption) {
 function beforeAfter(beforeSrc, afterSrc) {
   const beforeDims = h('span.dims');
   const afterDims = h('span.dims');
-  const afterLayer = measuredImage('img.after', afterSrc, 'After', afterDims);
-  const stage = h('div.compare-stage', {}, measuredImage('img.before', beforeSrc, 'Before', beforeDims), afterLayer);
-  const slider = h('input', { type: 'range', min: 0, max: 100, value: 50, 'aria-label': 'Before and after divider' });
+  const afterLayer = measuredImage('img.after', afterSrc, t('After'), afterDims);
+  const stage = h('div.compare-stage', {}, measuredImage('img.before', beforeSrc, t('Before'), beforeDims), afterLayer);
+  const slider = h('input', { type: 'range', min: 0, max: 100, value: 50, 'aria-label': t('Before and after divider') });
   const move = () => {
     // CSSOM, not a style attribute: allowed by the page's Content-Security-Policy.
     afterLayer.style.clipPath = `inset(0 0 0 ${slider.value}%)`;
@@ -164,7 +165,7 @@ function beforeAfter(beforeSrc, afterSrc) {
     {},
     stage,
     slider,
-    h('p.compare-captions', {}, h('span.before-label', {}, 'Before ', beforeDims), h('span.after-label', {}, 'After ', afterDims)),
+    h('p.compare-captions', {}, h('span.before-label', {}, t('Before'), ' ', beforeDims), h('span.after-label', {}, t('After'), ' ', afterDims)),
   );
 }
 
@@ -218,39 +219,39 @@ function previewOf(url, source) {
       const after = IMAGE.test(name) ? url : await viewableImage(await (await fetch(url)).blob());
       const before = await beforeSource(source).catch(() => null);
       slot.dataset.kind = 'image';
-      clear(slot, before ? beforeAfter(before, after) : singleImage(after, 'Result'));
+      clear(slot, before ? beforeAfter(before, after) : singleImage(after, t('Result')));
     } else if (AUDIO.test(name)) {
       slot.dataset.kind = 'audio';
-      clear(slot, mediaPreview('audio', url, 'Result audio'));
+      clear(slot, mediaPreview('audio', url, t('Result audio')));
     } else if (VIDEO.test(name)) {
       slot.dataset.kind = 'video';
-      clear(slot, mediaPreview('video', url, 'Result video'));
+      clear(slot, mediaPreview('video', url, t('Result video')));
     } else if (/\.pdf$/i.test(name) && pdfPreviewAvailable()) {
       slot.dataset.kind = 'pdf';
-      clear(slot, singleImage(await pdfPage(url), 'Page 1'));
+      clear(slot, singleImage(await pdfPage(url), t('Page 1')));
     } else if (TEXT.test(name)) {
       slot.dataset.kind = 'text';
       clear(slot, await textStart(url));
     } else {
       slot.dataset.kind = 'none';
-      clear(slot, h('p.muted', {}, 'No preview for this type of file; download it to open it.'));
+      clear(slot, h('p.muted', {}, t('No preview for this type of file; download it to open it.')));
     }
   };
   fill().catch((err) => {
     slot.dataset.kind = 'none';
-    clear(slot, notice(`No preview: ${err.message}`));
+    clear(slot, notice(t('No preview: {reason}', { reason: err.message })));
   });
   return slot;
 }
 
 function saveButton(jobId, filename) {
   const slot = h('span.save-slot');
-  const button = h('button.secondary', { type: 'button' }, 'Save to library');
+  const button = h('button.secondary', { type: 'button' }, t('Save to library'));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
       const saved = await api.post('/api/v1/files/save-result', { jobId, filename });
-      clear(slot, h('span.ok', {}, 'Saved: '), h('a', { href: `/files/${encodeURIComponent(saved.file.id)}` }, saved.file.originalName));
+      clear(slot, h('span.ok', {}, t('Saved:'), ' '), h('a', { href: `/files/${encodeURIComponent(saved.file.id)}` }, saved.file.originalName));
     } catch (err) {
       button.disabled = false;
       clear(slot, errorMessage(err));
@@ -260,7 +261,7 @@ function saveButton(jobId, filename) {
 }
 
 function downloadLink(url, name, size) {
-  return h('a.button.primary', { href: url, download: name }, `Download ${name}`, size ? h('span.muted', {}, ` (${formatBytes(size)})`) : null);
+  return h('a.button.primary', { href: url, download: name }, t('Download {name}', { name }), size ? h('span.muted', {}, ` (${formatBytes(size)})`) : null);
 }
 
 function extraData(result) {
@@ -295,20 +296,20 @@ function sizes(result, source = null) {
   const input = sourceName(source);
   if (before && input && family(input) === family(output)) {
     const change = Math.round((100 * (result.processedSize - before)) / before);
-    parts.push(`${change > 0 ? '+' : ''}${change}%`);
+    parts.push(formatNumber(change / 100, { style: 'percent', signDisplay: 'exceptZero' }));
   }
-  if (result.width && result.height) parts.push(`${result.width} × ${result.height} px`);
-  if (typeof result.words === 'number') parts.push(`${result.words} word${result.words === 1 ? '' : 's'}`);
+  if (result.width && result.height) parts.push(t('{width} × {height} px', { width: result.width, height: result.height }));
+  if (typeof result.words === 'number') parts.push(t('{count} words', { count: result.words }));
   if (typeof result.duration === 'number') parts.push(formatDuration(result.duration));
   return h('p.result-stats', {}, parts.join(' · '));
 }
 
 /** The result of one run. `source` ({file} or {libraryFile}) gives images their "before". */
 export function resultView(result, { source = null, canSave = state.can('files:own') } = {}) {
-  const view = h('section.result', { 'aria-label': 'Result' }, h('h2', {}, 'Result'), sizes(result, source));
+  const view = h('section.result', { 'aria-label': t('Result') }, h('h2', {}, t('Result')), sizes(result, source));
   if (result.steps?.length) {
     const title = (id) => state.toolById.get(id)?.title || id;
-    append(view, h('p.muted', {}, `Steps: ${result.steps.map((s) => `${s.step}. ${title(s.toolId)} (${formatBytes(s.size)})`).join(' → ')}`));
+    append(view, h('p.muted', {}, `${t('Steps:')} ${result.steps.map((s) => `${s.step}. ${title(s.toolId)} (${formatBytes(s.size)})`).join(' → ')}`));
   }
   const outputs = result.downloads?.length
     ? result.downloads.map((d) => ({ url: d.downloadUrl, name: d.filename, size: d.size }))
@@ -330,10 +331,10 @@ export function resultView(result, { source = null, canSave = state.can('files:o
   append(view, actions);
   if (result.savedFileId) {
     append(view,
-      h('p.ok', {}, 'Saved as the next version of the library file. ', h('a', { href: `/files/${encodeURIComponent(result.savedFileId)}` }, 'Open in library')),
+      h('p.ok', {}, t('Saved as the next version of the library file.'), ' ', h('a', { href: `/files/${encodeURIComponent(result.savedFileId)}` }, t('Open in library'))),
     );
   } else if (result.saveError) {
-    append(view, errorMessage(`Not saved to the library: ${result.saveError}`));
+    append(view, errorMessage(t('Not saved to the library: {reason}', { reason: result.saveError })));
   }
   append(view, extraData(result));
   return view;
@@ -349,15 +350,17 @@ export function batchResultView(batch, files) {
       'li',
       { class: failure ? 'failed' : 'succeeded' },
       h('span.file-name', {}, file.name),
-      failure ? h('span.error-inline', {}, ` ✗ ${failure.error}`) : h('span.ok', {}, ` → ${output || 'done'}`),
+      failure ? h('span.error-inline', {}, ` ✗ ${failure.error}`) : h('span.ok', {}, ` → ${output || t('done')}`),
     );
   });
   const failed = Object.keys(batch.errors).length;
   return h(
     'section.result',
-    { 'aria-label': 'Batch result' },
-    h('h2', {}, 'Batch result'),
-    h('p.result-stats', {}, `${files.length - failed} of ${files.length} files processed${failed ? `, ${failed} failed` : ''}`),
+    { 'aria-label': t('Batch result') },
+    h('h2', {}, t('Batch result')),
+    h('p.result-stats', {}, failed
+      ? t('{done} of {total} files processed, {failed} failed', { done: files.length - failed, total: files.length, failed })
+      : t('{done} of {total} files processed', { done: files.length - failed, total: files.length })),
     h('ul.batch-list', {}, rows),
     h('div.result-actions', {}, downloadLink(url, batch.filename, batch.blob.size)),
   );

@@ -2,29 +2,31 @@
 // and the tool catalog (/api/v1/tools), loaded once and refreshed when an admin changes it.
 
 import { api } from './api.js';
+import { t, tk, toolText } from './i18n.js';
 
 export const SECTIONS = [
-  ['image', 'Image'],
-  ['video', 'Video'],
-  ['audio', 'Audio'],
-  ['pdf', 'PDF'],
-  ['files', 'Files'],
+  ['image', tk('Image')],
+  ['video', tk('Video')],
+  ['audio', tk('Audio')],
+  ['pdf', tk('PDF')],
+  ['files', tk('Files')],
 ];
 
-// The catalog's categories in the seed's order (app/engine/categories.py); each tool names one.
+// The catalog's categories in the seed's order (app/engine/categories.py); each tool names one. They stay
+// English (data-category, the server's value); t(category) is the name shown.
 export const CATEGORIES = [
-  'Essentials',
-  'Optimization',
-  'Adjustments',
-  'AI Tools',
-  'Watermark & Overlay',
-  'Utilities',
-  'Layout & Composition',
-  'Format & Conversion',
-  'Video',
-  'Audio',
-  'Document',
-  'File',
+  tk('Essentials'),
+  tk('Optimization'),
+  tk('Adjustments'),
+  tk('AI Tools'),
+  tk('Watermark & Overlay'),
+  tk('Utilities'),
+  tk('Layout & Composition'),
+  tk('Format & Conversion'),
+  tk('Video'),
+  tk('Audio'),
+  tk('Document'),
+  tk('File'),
 ];
 
 /** "Watermark & Overlay" -> "watermark-overlay" (as the server's category_slug). */
@@ -89,6 +91,13 @@ export async function loadBranding() {
 export async function loadCatalog({ force = false } = {}) {
   if (state.tools && !force) return state.tools;
   const data = await api.get('/api/v1/tools');
+  // Titles and descriptions in the UI's language (the English ones kept for search and fallback).
+  for (const tool of data.tools) {
+    tool.titleEn = tool.title;
+    tool.descriptionEn = tool.description;
+    tool.title = toolText(tool, 'title');
+    tool.description = toolText(tool, 'description');
+  }
   state.tools = data.tools;
   state.toolById = new Map(data.tools.map((tool) => [tool.id, tool]));
   return state.tools;
@@ -100,7 +109,7 @@ export function forgetCatalog() {
 }
 
 export function sectionTitle(section) {
-  return (SECTIONS.find(([id]) => id === section) || [section, section])[1];
+  return t((SECTIONS.find(([id]) => id === section) || [section, section])[1]);
 }
 
 /** Whether a tool takes a file of this detected kind (a tool without a list takes anything). */

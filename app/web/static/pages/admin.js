@@ -8,6 +8,7 @@ import {
   promptDialog, showError, table,
 } from '../dom.js';
 import { forgetCatalog, loadCatalog, sectionTitle, state } from '../state.js';
+import { t } from '../i18n.js';
 
 /** Runs an API call from a button; its error goes to `slot`; returns whether it worked. */
 async function attempt(slot, call) {
@@ -34,16 +35,16 @@ export async function usersTab(panel) {
   ]);
   const message = h('div.error-slot');
   const list = h('div.users-list');
-  const username = h('input', { name: 'username', autocomplete: 'off', autocapitalize: 'none' });
+  const username = h('input', { name: 'username', autocomplete: 'off', autocapitalize: t('none') });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password' });
   const role = roles ? h('select', { name: 'role' }, options(roles, 'user')) : h('input', { name: 'role', value: 'user' });
   const team = teams ? h('select', { name: 'team' }, options(teams, null)) : null;
   const createMessage = h('div.error-slot');
   const form = h(
     'form.user-form',
-    { novalidate: true, 'aria-label': 'Create user' },
-    h('div.row', {}, field('Username', username), field('Temporary password', password, 'They choose their own at first login.'), field('Role', role), team ? field('Team', team) : null),
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Create user')),
+    { novalidate: true, 'aria-label': t('Create user') },
+    h('div.row', {}, field(t('Username'), username), field(t('Temporary password'), password, t('They choose their own at first login.')), field(t('Role'), role), team ? field(t('Team'), team) : null),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, t('Create user'))),
     createMessage,
   );
   onSubmit(form, createMessage, async () => {
@@ -57,7 +58,7 @@ export async function usersTab(panel) {
       throw err;
     }
     form.reset();
-    clear(createMessage, h('p.ok', { role: 'status' }, `User ${body.username} created.`));
+    clear(createMessage, h('p.ok', { role: 'status' }, t('User {name} created.', { name: body.username })));
     await draw();
   });
 
@@ -71,23 +72,23 @@ export async function usersTab(panel) {
     clear(
       list,
       table(
-        ['User', 'Role', 'Team', 'Created', ''],
+        [t('User'), t('Role'), t('Team'), t('Created'), ''],
         users.map((user) => [
           h(
             'span.username',
             {},
             user.username,
-            user.mustChangePassword ? h('span.badge', { title: 'Has a temporary password' }, 'must change password') : null,
-            user.mfaEnabled ? h('span.badge', { title: 'Signs in with a second factor' }, '2FA') : null,
-            user.authProvider === 'oidc' ? h('span.badge', { title: 'Created by single sign-on' }, 'SSO') : null,
+            user.mustChangePassword ? h('span.badge', { title: t('Has a temporary password') }, t('must change password')) : null,
+            user.mfaEnabled ? h('span.badge', { title: t('Signs in with a second factor') }, '2FA') : null,
+            user.authProvider === 'oidc' ? h('span.badge', { title: t('Created by single sign-on') }, 'SSO') : null,
           ),
           roles
-            ? h('select', { 'aria-label': `Role of ${user.username}`, onChange: (e) => update(user, { role: e.target.value }) }, options(roles, user.role))
+            ? h('select', { 'aria-label': t('Role of {name}', { name: user.username }), onChange: (e) => update(user, { role: e.target.value }) }, options(roles, user.role))
             : user.role,
           teams
             ? h(
                 'select',
-                { 'aria-label': `Team of ${user.username}`, onChange: (e) => update(user, { team: e.target.value }) },
+                { 'aria-label': t('Team of {name}', { name: user.username }), onChange: (e) => update(user, { team: e.target.value }) },
                 options(teams, teams.find(([, label]) => label === user.team)?.[0]),
               )
             : user.team,
@@ -100,16 +101,16 @@ export async function usersTab(panel) {
               {
                 type: 'button',
                 onClick: async () => {
-                  const value = await promptDialog(`New temporary password for ${user.username}`, { label: 'Temporary password', type: 'password', confirmLabel: 'Reset' });
+                  const value = await promptDialog(t('New temporary password for {name}', { name: user.username }), { label: t('Temporary password'), type: 'password', confirmLabel: t('Reset') });
                   if (value === null) return;
                   const ok = await attempt(message, () => api.post(`/api/auth/users/${encodeURIComponent(user.id)}/reset-password`, { newPassword: value }));
                   if (ok) {
-                    clear(message, h('p.ok', { role: 'status' }, `${user.username} must choose a new password at their next login.`));
+                    clear(message, h('p.ok', { role: 'status' }, t('{name} must choose a new password at their next login.', { name: user.username })));
                     await draw();
                   }
                 },
               },
-              'Reset password',
+              t('Reset password'),
             ),
             user.mfaEnabled
               ? h(
@@ -117,15 +118,15 @@ export async function usersTab(panel) {
                   {
                     type: 'button',
                     onClick: async () => {
-                      const sure = await confirmDialog(`Turn off two-factor login for ${user.username}? Their sessions end; they can set it up again.`, { confirmLabel: 'Reset 2FA' });
+                      const sure = await confirmDialog(t('Turn off two-factor login for {name}? Their sessions end; they can set it up again.', { name: user.username }), { confirmLabel: t('Reset 2FA') });
                       if (!sure) return;
                       if (await attempt(message, () => api.post(`/api/auth/users/${encodeURIComponent(user.id)}/mfa/reset`))) {
-                        clear(message, h('p.ok', { role: 'status' }, `Two-factor login of ${user.username} is off.`));
+                        clear(message, h('p.ok', { role: 'status' }, t('Two-factor login of {name} is off.', { name: user.username })));
                         await draw();
                       }
                     },
                   },
-                  'Reset 2FA',
+                  t('Reset 2FA'),
                 )
               : null,
             user.id === state.user.id
@@ -135,11 +136,11 @@ export async function usersTab(panel) {
                   {
                     type: 'button',
                     onClick: async () => {
-                      if (!(await confirmDialog(`Delete the user ${user.username}? Their sessions and API keys end.`))) return;
+                      if (!(await confirmDialog(t('Delete the user {name}? Their sessions and API keys end.', { name: user.username })))) return;
                       if (await attempt(message, () => api.del(`/api/auth/users/${encodeURIComponent(user.id)}`))) await draw();
                     },
                   },
-                  'Delete',
+                  t('Delete'),
                 ),
           ),
         ]),
@@ -148,8 +149,8 @@ export async function usersTab(panel) {
   }
 
   append(panel,
-    h('section.card', { 'aria-label': 'New user' }, h('h2', {}, 'New user'), form),
-    h('section', { 'aria-label': 'Users' }, h('h2', {}, 'Users'), message, list),
+    h('section.card', { 'aria-label': t('New user') }, h('h2', {}, t('New user')), form),
+    h('section', { 'aria-label': t('Users') }, h('h2', {}, t('Users')), message, list),
   );
   await draw();
 }
@@ -160,7 +161,7 @@ export async function teamsTab(panel) {
   const message = h('div.error-slot');
   const list = h('div');
   const name = h('input', { name: 'name', maxlength: 50 });
-  const form = h('form.inline-form', { novalidate: true, 'aria-label': 'Create team' }, field('New team', name), h('button.primary', { type: 'submit' }, 'Create team'));
+  const form = h('form.inline-form', { novalidate: true, 'aria-label': t('Create team') }, field(t('New team'), name), h('button.primary', { type: 'submit' }, t('Create team')));
   const formMessage = h('div.error-slot');
   onSubmit(form, formMessage, async () => {
     await api.post('/api/v1/teams', { name: name.value });
@@ -173,9 +174,9 @@ export async function teamsTab(panel) {
     clear(
       list,
       table(
-        ['Team', 'Members', 'Created', ''],
+        [t('Team'), t('Members'), t('Created'), ''],
         teams.map((team) => [
-          h('span', {}, team.name, team.isDefault ? h('span.badge', {}, 'default') : null),
+          h('span', {}, team.name, team.isDefault ? h('span.badge', {}, t('default')) : null),
           String(team.memberCount),
           formatDate(team.createdAt),
           h(
@@ -186,11 +187,11 @@ export async function teamsTab(panel) {
               {
                 type: 'button',
                 onClick: async () => {
-                  const value = await promptDialog(`Rename the team ${team.name}`, { label: 'Name', value: team.name, confirmLabel: 'Rename' });
+                  const value = await promptDialog(t('Rename the team {name}', { name: team.name }), { label: t('Name'), value: team.name, confirmLabel: t('Rename') });
                   if (value !== null && (await attempt(message, () => api.put(`/api/v1/teams/${encodeURIComponent(team.id)}`, { name: value })))) await draw();
                 },
               },
-              'Rename',
+              t('Rename'),
             ),
             team.isDefault
               ? null
@@ -199,11 +200,11 @@ export async function teamsTab(panel) {
                   {
                     type: 'button',
                     onClick: async () => {
-                      if (!(await confirmDialog(`Delete the team ${team.name}?`))) return;
+                      if (!(await confirmDialog(t('Delete the team {name}?', { name: team.name })))) return;
                       if (await attempt(message, () => api.del(`/api/v1/teams/${encodeURIComponent(team.id)}`))) await draw();
                     },
                   },
-                  'Delete',
+                  t('Delete'),
                 ),
           ),
         ]),
@@ -211,7 +212,7 @@ export async function teamsTab(panel) {
     );
   }
 
-  append(panel, h('section.card', { 'aria-label': 'New team' }, form, formMessage), h('section', { 'aria-label': 'Teams' }, h('h2', {}, 'Teams'), message, list));
+  append(panel, h('section.card', { 'aria-label': t('New team') }, form, formMessage), h('section', { 'aria-label': t('Teams') }, h('h2', {}, t('Teams')), message, list));
   await draw();
 }
 
@@ -226,14 +227,14 @@ export async function rolesTab(panel) {
   function roleForm(role, onDone) {
     const name = h('input', { name: 'name', value: role?.name || '', maxlength: 30, placeholder: 'lowercase-name' });
     const description = h('input', { name: 'description', value: role?.description || '', maxlength: 500 });
-    const checks = checkGroup('Permissions', permissions, 'permissions', { ticked: role?.permissions || [] });
+    const checks = checkGroup(t('Permissions'), permissions, 'permissions', { ticked: role?.permissions || [] });
     const slot = h('div.error-slot');
     const form = h(
       'form.role-form',
-      { novalidate: true, 'aria-label': role ? `Edit role ${role.name}` : 'Create role' },
-      h('div.row', {}, field('Name', name), field('Description', description)),
+      { novalidate: true, 'aria-label': role ? t('Edit role {name}', { name: role.name }) : t('Create role') },
+      h('div.row', {}, field(t('Name'), name), field(t('Description'), description)),
       checks,
-      h('div.actions', {}, h('button.primary', { type: 'submit' }, role ? 'Save role' : 'Create role')),
+      h('div.actions', {}, h('button.primary', { type: 'submit' }, role ? t('Save role') : t('Create role'))),
       slot,
     );
     onSubmit(form, slot, async () => {
@@ -254,7 +255,7 @@ export async function rolesTab(panel) {
         const card = h(
           'article.card.role',
           { dataset: { role: role.name } },
-          h('div.card-head', {}, h('h3', {}, role.name, role.isBuiltin ? h('span.badge', {}, 'built-in') : null), h('span.muted', {}, `${role.userCount} user${role.userCount === 1 ? '' : 's'}`)),
+          h('div.card-head', {}, h('h3', {}, role.name, role.isBuiltin ? h('span.badge', {}, t('built-in')) : null), h('span.muted', {}, t('{count} users', { count: role.userCount }))),
           role.description ? h('p', {}, role.description) : null,
           h('p.badges', {}, role.permissions.map((p) => h('span.badge', {}, p))),
         );
@@ -264,17 +265,17 @@ export async function rolesTab(panel) {
             h(
               'div.actions',
               {},
-              h('button.secondary.small', { type: 'button', onClick: () => clear(editSlot, roleForm(role, draw)) }, 'Edit'),
+              h('button.secondary.small', { type: 'button', onClick: () => clear(editSlot, roleForm(role, draw)) }, t('Edit')),
               h(
                 'button.danger.small',
                 {
                   type: 'button',
                   onClick: async () => {
-                    if (!(await confirmDialog(`Delete the role ${role.name}? Its users fall back to the user role.`))) return;
+                    if (!(await confirmDialog(t('Delete the role {name}? Its users fall back to the user role.', { name: role.name })))) return;
                     if (await attempt(message, () => api.del(`/api/v1/roles/${encodeURIComponent(role.id)}`))) await draw();
                   },
                 },
-                'Delete',
+                t('Delete'),
               ),
             ),
             editSlot,
@@ -287,8 +288,8 @@ export async function rolesTab(panel) {
 
   await draw();
   append(panel,
-    editable ? h('section.card', { 'aria-label': 'New role' }, h('h2', {}, 'New role'), roleForm(null, draw)) : null,
-    h('section', { 'aria-label': 'Roles' }, h('h2', {}, 'Roles and permissions'), message, list),
+    editable ? h('section.card', { 'aria-label': t('New role') }, h('h2', {}, t('New role')), roleForm(null, draw)) : null,
+    h('section', { 'aria-label': t('Roles') }, h('h2', {}, t('Roles and permissions')), message, list),
   );
 }
 
@@ -306,7 +307,7 @@ function isoFromLocal(value) {
 
 export async function auditTab(panel) {
   let page = 1;
-  const action = h('input', { name: 'action', list: 'audit-actions', placeholder: 'any', autocapitalize: 'characters' });
+  const action = h('input', { name: 'action', list: 'audit-actions', placeholder: t('any'), autocapitalize: 'characters' });
   const from = h('input', { name: 'from', type: 'datetime-local' });
   const to = h('input', { name: 'to', type: 'datetime-local' });
   const slot = h('div.error-slot');
@@ -314,12 +315,12 @@ export async function auditTab(panel) {
   const pager = h('div.pager');
   const form = h(
     'form.filters',
-    { novalidate: true, 'aria-label': 'Filter the audit log' },
+    { novalidate: true, 'aria-label': t('Filter the audit log') },
     h('datalist', { id: 'audit-actions' }, AUDIT_ACTIONS.map((a) => h('option', { value: a }))),
-    field('Action', action),
-    field('From', from),
-    field('To', to),
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Filter')),
+    field(t('Action'), action),
+    field(t('From'), from),
+    field(t('To'), to),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, t('Filter'))),
   );
   onSubmit(form, slot, async () => {
     page = 1;
@@ -332,7 +333,7 @@ export async function auditTab(panel) {
     clear(
       list,
       table(
-        ['When', 'Action', 'By', 'Target', 'IP', 'Details'],
+        [t('When'), t('Action'), t('By'), t('Target'), 'IP', t('Details')],
         data.entries.map((e) => [
           formatDate(e.createdAt),
           h('code', {}, e.action),
@@ -341,15 +342,15 @@ export async function auditTab(panel) {
           e.ipAddress || '–',
           e.details ? h('code.details', {}, JSON.stringify(e.details)) : '',
         ]),
-        { empty: 'No entries match.' },
+        { empty: t('No entries match.') },
       ),
     );
     const pages = Math.max(1, Math.ceil(data.total / data.limit));
     clear(
       pager,
-      h('button.secondary', { type: 'button', disabled: page <= 1, onClick: () => go(-1) }, '← Newer'),
-      h('span.muted', {}, ` Page ${page} of ${pages} (${data.total} entries) `),
-      h('button.secondary', { type: 'button', disabled: page >= pages, onClick: () => go(1) }, 'Older →'),
+      h('button.secondary', { type: 'button', disabled: page <= 1, onClick: () => go(-1) }, t('← Newer')),
+      h('span.muted', {}, ` ${t('Page {page} of {pages} ({count} entries)', { page, pages, count: data.total })} `),
+      h('button.secondary', { type: 'button', disabled: page >= pages, onClick: () => go(1) }, t('Older →')),
     );
   }
 
@@ -358,7 +359,7 @@ export async function auditTab(panel) {
     await attempt(slot, draw);
   }
 
-  append(panel, h('section.card', { 'aria-label': 'Filters' }, form, slot), list, pager);
+  append(panel, h('section.card', { 'aria-label': t('Filters') }, form, slot), list, pager);
   await draw();
 }
 
@@ -384,10 +385,10 @@ export async function toolsTab(panel) {
   const generalSlot = h('div.error-slot');
   const general = h(
     'form.general-form',
-    { novalidate: true, 'aria-label': 'General settings' },
+    { novalidate: true, 'aria-label': t('General settings') },
     h('div.field', { dataset: { field: 'enableExperimentalTools' } }, h('label.check', {}, experimental, ' Show experimental tools'), h('p.field-error', { hidden: true })),
-    h('div.row', {}, field('Failed logins per minute before a pause', attempts), field('Library quota per user, MB (0 = unlimited)', quota)),
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Save settings')),
+    h('div.row', {}, field(t('Failed logins per minute before a pause'), attempts), field(t('Library quota per user, MB (0 = unlimited)'), quota)),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, t('Save settings'))),
     generalSlot,
   );
   onSubmit(general, generalSlot, async () => {
@@ -397,15 +398,15 @@ export async function toolsTab(panel) {
       storageQuotaMb: quota.value,
     });
     forgetCatalog();
-    clear(generalSlot, h('p.ok', { role: 'status' }, 'Saved.'));
+    clear(generalSlot, h('p.ok', { role: 'status' }, t('Saved.')));
   });
 
   // Tool availability
-  const filter = h('input', { type: 'search', placeholder: 'Filter tools', 'aria-label': 'Filter tools' });
+  const filter = h('input', { type: 'search', placeholder: t('Filter tools'), 'aria-label': t('Filter tools') });
   const list = h('ul.tool-toggles');
   const toolsSlot = h('div.error-slot');
-  const save = h('button.primary', { type: 'submit' }, 'Save tool availability');
-  const toolsForm = h('form.tools-form', { novalidate: true, 'aria-label': 'Tool availability' }, filter, list, h('div.run-bar', {}, save, toolsSlot));
+  const save = h('button.primary', { type: 'submit' }, t('Save tool availability'));
+  const toolsForm = h('form.tools-form', { novalidate: true, 'aria-label': t('Tool availability') }, filter, list, h('div.run-bar', {}, save, toolsSlot));
 
   function draw() {
     const ids = [...new Set([...knownTools.keys(), ...disabled])];
@@ -426,7 +427,7 @@ export async function toolsTab(panel) {
             h('input', {
               type: 'checkbox',
               checked: !disabled.has(id),
-              'aria-label': `Enable ${tool?.title || id}`,
+              'aria-label': t('Enable {tool}', { tool: tool?.title || id }),
               onChange: (e) => (e.target.checked ? disabled.delete(id) : disabled.add(id)),
             }),
             ` ${tool?.title || id}`,
@@ -440,17 +441,17 @@ export async function toolsTab(panel) {
   onSubmit(toolsForm, toolsSlot, async () => {
     await api.put('/api/v1/settings', { disabledTools: [...disabled].sort() });
     forgetCatalog();
-    clear(toolsSlot, h('p.ok', { role: 'status' }, `Saved: ${disabled.size} tool${disabled.size === 1 ? '' : 's'} turned off.`));
+    clear(toolsSlot, h('p.ok', { role: 'status' }, t('Saved: {count} tools turned off.', { count: disabled.size })));
   });
   draw();
 
   append(panel,
-    h('section.card', { 'aria-label': 'General' }, h('h2', {}, 'General'), general),
+    h('section.card', { 'aria-label': t('General') }, h('h2', {}, t('General')), general),
     h(
       'section.card',
-      { 'aria-label': 'Tools' },
-      h('h2', {}, 'Tools'),
-      h('p.muted', {}, 'Turned-off tools vanish from the catalog, the pipelines and the API for everyone.'),
+      { 'aria-label': t('Tools') },
+      h('h2', {}, t('Tools')),
+      h('p.muted', {}, t('Turned-off tools vanish from the catalog, the pipelines and the API for everyone.')),
       toolsForm,
     ),
   );
@@ -459,13 +460,13 @@ export async function toolsTab(panel) {
 // -- system health --
 
 function valueCell(value) {
-  if (value === null || value === undefined) return h('span.muted', {}, 'not found');
+  if (value === null || value === undefined) return h('span.muted', {}, t('not found'));
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (Array.isArray(value)) return value.length ? value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join(', ') : h('span.muted', {}, 'none');
+  if (Array.isArray(value)) return value.length ? value.map((item) => (typeof item === 'object' ? JSON.stringify(item) : String(item))).join(', ') : h('span.muted', {}, t('none'));
   // Objects (AI bundles: {name: installed}) read as a list of their entries, not as JSON.
   if (typeof value === 'object') {
     const entries = Object.entries(value);
-    if (!entries.length) return h('span.muted', {}, 'none');
+    if (!entries.length) return h('span.muted', {}, t('none'));
     return h('ul.plain', {}, entries.map(([key, item]) => h('li', {}, `${humanize(key)}: `, valueCell(item))));
   }
   return String(value);
@@ -473,9 +474,9 @@ function valueCell(value) {
 
 /** How long ago an ISO time was, in words ("4 s ago"); its exact time goes in the title. */
 function ago(iso) {
-  if (!iso) return h('span.muted', {}, 'never');
+  if (!iso) return h('span.muted', {}, t('never'));
   const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
-  return h('time', { datetime: iso, title: formatDate(iso) }, `${formatDuration(Math.max(0, seconds))} ago`);
+  return h('time', { datetime: iso, title: formatDate(iso) }, t('{duration} ago', { duration: formatDuration(Math.max(0, seconds)) }));
 }
 
 const WORKERS_REFRESH_MS = 5000;
@@ -501,24 +502,24 @@ function workersCard() {
       String(worker.pid ?? '–'),
       worker.queues.join(', '),
       String(worker.concurrency),
-      worker.runningJobs.length ? h('ul.plain', {}, worker.runningJobs.map((id) => h('li', {}, h('code', {}, id)))) : h('span.muted', {}, 'idle'),
+      worker.runningJobs.length ? h('ul.plain', {}, worker.runningJobs.map((id) => h('li', {}, h('code', {}, id)))) : h('span.muted', {}, t('idle')),
       ago(worker.lastHeartbeat),
     ]);
     const depths = Object.entries(report.queues || {}).map(([name, count]) => `${name}: ${count}`).join(', ');
     clear(
       body,
       h('p.muted.workers-mode', {}, report.mode === 'scaled'
-        ? `Scaled mode: ${report.workers.length} ${report.workers.length === 1 ? 'worker' : 'workers'} online.`
-        : 'Embedded mode: this server runs every job in its own process pool.'),
-      table(['Worker', 'Host', 'PID', 'Queues', 'Concurrency', 'Running jobs', 'Last heartbeat'], rows, {
-        empty: 'No worker is online: long jobs wait in the queue and fast tools answer 503 until one starts.',
+        ? t('Scaled mode: {count} workers online.', { count: report.workers.length })
+        : t('Embedded mode: this server runs every job in its own process pool.')),
+      table([t('Worker'), t('Host'), t('PID'), t('Queues'), t('Concurrency'), t('Running jobs'), t('Last heartbeat')], rows, {
+        empty: t('No worker is online: long jobs wait in the queue and fast tools answer 503 until one starts.'),
       }),
-      h('p.workers-queues', {}, 'Jobs waiting: ', depths || 'none'),
+      h('p.workers-queues', {}, t('Jobs waiting:'), ' ', depths || t('none')),
     );
   }
 
-  const refresh = h('button.secondary.small', { type: 'button', onClick: draw }, 'Refresh');
-  const card = h('section.card', { 'aria-label': 'Workers' }, h('h2', {}, 'Workers ', refresh), slot, body);
+  const refresh = h('button.secondary.small', { type: 'button', onClick: draw }, t('Refresh'));
+  const card = h('section.card', { 'aria-label': t('Workers') }, h('h2', {}, t('Workers'), ' ', refresh), slot, body);
   draw();
   // Workers refresh their entry every few seconds: follow them while the panel is on screen.
   const timer = setInterval(() => (card.isConnected ? draw() : clearInterval(timer)), WORKERS_REFRESH_MS);
@@ -529,23 +530,23 @@ export async function systemTab(panel) {
   const report = await api.get('/api/v1/admin/health');
   const storage = report.storage || {};
   const queue = report.queue || {};
-  const disk = storage.total ? h('meter', { min: 0, max: storage.total, value: storage.total - storage.available, 'aria-label': 'Disk used' }) : null;
+  const disk = storage.total ? h('meter', { min: 0, max: storage.total, value: storage.total - storage.available, 'aria-label': t('Disk used') }) : null;
   append(
     panel,
     h(
       'section.card',
-      { 'aria-label': 'Status' },
-      h('h2', {}, 'Status ', h(`span.badge.status-${report.status === 'healthy' ? 'ok' : 'bad'}`, {}, report.status)),
+      { 'aria-label': t('Status') },
+      h('h2', {}, t('Status'), ' ', h(`span.badge.status-${report.status === 'healthy' ? 'ok' : 'bad'}`, {}, report.status)),
       facts([
-        ['Version', report.version],
-        ['Uptime', report.uptimeSeconds === undefined ? report.uptime : formatDuration(report.uptimeSeconds)],
-        ['Database', `${report.database} (${report.databaseDialect})`],
-        ['Storage', [disk, ` ${formatBytes(storage.available)} free of ${formatBytes(storage.total)} (${storage.mode}, ${storage.dataDir})`]],
-        ['Jobs', `${queue.active ?? 0} running, ${queue.pending ?? 0} waiting, ${queue.concurrency ?? '?'} at once`],
+        [t('Version'), report.version],
+        [t('Uptime'), report.uptimeSeconds === undefined ? report.uptime : formatDuration(report.uptimeSeconds)],
+        [t('Database'), `${report.database} (${report.databaseDialect})`],
+        [t('Storage'), [disk, ` ${t('{free} free of {total}', { free: formatBytes(storage.available), total: formatBytes(storage.total) })} (${storage.mode}, ${storage.dataDir})`]],
+        [t('Jobs'), t('{running} running, {waiting} waiting, {limit} at once', { running: queue.active ?? 0, waiting: queue.pending ?? 0, limit: queue.concurrency ?? '?' })],
       ]),
     ),
     workersCard(),
-    h('section.card', { 'aria-label': 'Engines' }, h('h2', {}, 'Engines'), table(['Engine', 'Version'], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
+    h('section.card', { 'aria-label': t('Engines') }, h('h2', {}, t('Engines')), table([t('Engine'), t('Version')], Object.entries(report.engines || {}).map(([k, v]) => [k, valueCell(v)]))),
     aiCard(report.ai || {}),
   );
 }
@@ -555,13 +556,13 @@ function aiCard(ai) {
   const { bundles, ...runtime } = ai;
   const rows = Object.entries(bundles || {}).map(([name, installed]) => [
     h('span.bundle-name', {}, humanize(name)),
-    h(`span.badge.status-${installed ? 'ok' : 'bad'}`, {}, installed ? 'installed' : 'not installed'),
+    h(`span.badge.status-${installed ? 'ok' : 'bad'}`, {}, installed ? t('installed') : t('not installed')),
   ]);
   return h(
     'section.card',
-    { 'aria-label': 'AI' },
-    h('h2', {}, 'AI'),
+    { 'aria-label': t('AI') },
+    h('h2', {}, t('AI')),
     facts(Object.entries(runtime).map(([key, value]) => [humanize(key), valueCell(value)])),
-    bundles ? table(['Bundle', 'Installed'], rows, { empty: 'No AI bundles known.', caption: 'Bundles' }) : null,
+    bundles ? table([t('Bundle'), t('Installed')], rows, { empty: t('No AI bundles known.'), caption: t('Bundles') }) : null,
   );
 }

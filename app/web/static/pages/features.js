@@ -6,6 +6,7 @@ import { api, upload } from '../api.js';
 import { append, clear, confirmDialog, errorMessage, formatBytes, h, showError, table } from '../dom.js';
 import { progressBar, runJob } from '../results.js';
 import { forgetCatalog, loadCatalog, state } from '../state.js';
+import { t } from '../i18n.js';
 
 function bundleCard(bundle, redraw, ctx) {
   const message = h('div.error-slot');
@@ -25,7 +26,7 @@ function bundleCard(bundle, redraw, ctx) {
       hidden: true,
       onClick: () => jobId && api.post(`/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`).catch((err) => showError(message, err)),
     },
-    'Cancel',
+    t('Cancel'),
   );
 
   async function install(button) {
@@ -50,18 +51,18 @@ function bundleCard(bundle, redraw, ctx) {
     }
   }
 
-  const importInput = h('input', { type: 'file', multiple: true, 'aria-label': `Model files for ${bundle.name}` });
+  const importInput = h('input', { type: 'file', multiple: true, 'aria-label': t('Model files for {name}', { name: bundle.name }) });
   async function importFiles() {
     if (!importInput.files.length) {
-      showError(message, 'Choose the model files first.');
+      showError(message, t('Choose the model files first.'));
       return;
     }
     const body = new FormData();
     [...importInput.files].forEach((file) => body.append('files', file, file.name));
     showError(message, null);
     try {
-      progress.set(0, 'Uploading');
-      await upload(url('import'), body, { onProgress: (pct) => progress.set(pct, 'Uploading') });
+      progress.set(0, t('Uploading'));
+      await upload(url('import'), body, { onProgress: (pct) => progress.set(pct, t('Uploading')) });
       forgetCatalog();
       await redraw();
     } catch (err) {
@@ -70,7 +71,7 @@ function bundleCard(bundle, redraw, ctx) {
     }
   }
 
-  const installButton = h('button.primary.small', { type: 'button' }, `Install (${formatBytes(downloadable.reduce((n, m) => n + (m.size || 0), 0))})`);
+  const installButton = h('button.primary.small', { type: 'button' }, t('Install ({size})', { size: formatBytes(downloadable.reduce((n, m) => n + (m.size || 0), 0)) }));
   installButton.addEventListener('click', () => install(installButton));
   return h(
     'article.card.bundle',
@@ -78,20 +79,20 @@ function bundleCard(bundle, redraw, ctx) {
     h(
       'div.card-head',
       {},
-      h('h3', {}, bundle.name, ' ', h(`span.badge.status-${bundle.installed ? 'ok' : 'bad'}`, {}, bundle.installed ? 'installed' : 'not installed')),
-      h('span.muted', {}, `${formatBytes(bundle.sizeOnDisk)} on disk`),
+      h('h3', {}, bundle.name, ' ', h(`span.badge.status-${bundle.installed ? 'ok' : 'bad'}`, {}, bundle.installed ? t('installed') : t('not installed'))),
+      h('span.muted', {}, t('{size} on disk', { size: formatBytes(bundle.sizeOnDisk) })),
     ),
     h('p', {}, bundle.description),
-    bundle.tools?.length ? h('p.muted', {}, 'Tools: ', bundle.tools.map((id) => state.toolById.get(id)?.title || id).join(', ')) : null,
-    bundle.missingPackages?.length ? errorMessage(`Needs Python packages: ${bundle.missingPackages.join(', ')} (install Lutra's AI extra).`) : null,
+    bundle.tools?.length ? h('p.muted', {}, t('Tools:'), ' ', bundle.tools.map((id) => state.toolById.get(id)?.title || id).join(', ')) : null,
+    bundle.missingPackages?.length ? errorMessage(t('Needs Python packages: {packages} (install Lutra’s AI extra).', { packages: bundle.missingPackages.join(', ') })) : null,
     table(
-      ['Model', 'Size', 'Licence', 'From', ''],
+      [t('Model'), t('Size'), t('Licence'), t('From'), ''],
       bundle.models.map((m) => [
-        h('span', {}, h('strong', {}, m.id), m.required ? h('span.badge', {}, 'required') : null, h('br'), h('small.muted', {}, m.description)),
+        h('span', {}, h('strong', {}, m.id), m.required ? h('span.badge', {}, t('required')) : null, h('br'), h('small.muted', {}, m.description)),
         formatBytes(m.size),
         m.license || '–',
         m.source,
-        m.installed ? h('span.ok', {}, 'installed') : h('span.muted', {}, 'missing'),
+        m.installed ? h('span.ok', {}, t('installed')) : h('span.muted', {}, t('missing')),
       ]),
     ),
     h(
@@ -105,7 +106,7 @@ function bundleCard(bundle, redraw, ctx) {
             {
               type: 'button',
               onClick: async () => {
-                if (!(await confirmDialog(`Remove the downloaded models of ${bundle.name}?`, { confirmLabel: 'Uninstall' }))) return;
+                if (!(await confirmDialog(t('Remove the downloaded models of {name}?', { name: bundle.name }), { confirmLabel: t('Uninstall') }))) return;
                 try {
                   await api.post(url('uninstall'));
                   forgetCatalog();
@@ -115,7 +116,7 @@ function bundleCard(bundle, redraw, ctx) {
                 }
               },
             },
-            'Uninstall',
+            t('Uninstall'),
           )
         : null,
     ),
@@ -123,9 +124,9 @@ function bundleCard(bundle, redraw, ctx) {
       ? h(
           'details.import',
           {},
-          h('summary', {}, 'Import model files (for a server without internet)'),
-          h('p.muted', {}, `Expected: ${importable.map((m) => m.id).join(', ')}`),
-          h('div.actions', {}, importInput, h('button.secondary.small', { type: 'button', onClick: importFiles }, 'Import')),
+          h('summary', {}, t('Import model files (for a server without internet)')),
+          h('p.muted', {}, t('Expected: {files}', { files: importable.map((m) => m.id).join(', ') })),
+          h('div.actions', {}, importInput, h('button.secondary.small', { type: 'button', onClick: importFiles }, t('Import'))),
         )
       : null,
     progress.element,
@@ -143,10 +144,10 @@ export async function featuresTab(panel, ctx) {
       api.get('/api/v1/admin/features/disk-usage'),
       loadCatalog(),
     ]);
-    usage.textContent = `AI models take ${formatBytes(disk.totalBytes)} in ${disk.modelsDir}.`;
-    clear(list, bundles.length ? bundles.map((bundle) => bundleCard(bundle, redraw, ctx)) : h('p.muted', {}, 'No AI features in this build.'));
+    usage.textContent = t('AI models take {size} in {folder}.', { size: formatBytes(disk.totalBytes), folder: disk.modelsDir });
+    clear(list, bundles.length ? bundles.map((bundle) => bundleCard(bundle, redraw, ctx)) : h('p.muted', {}, t('No AI features in this build.')));
   }
 
-  append(panel, h('section', { 'aria-label': 'AI features' }, h('h2', {}, 'AI features'), usage, list));
+  append(panel, h('section', { 'aria-label': t('AI features') }, h('h2', {}, t('AI features')), usage, list));
   await redraw();
 }

@@ -6,6 +6,7 @@ import { append, clear, confirmDialog, debounce, facts, formatBytes, formatDate,
 import { dropZone, thumbnail } from '../inputs.js';
 import { progressBar } from '../results.js';
 import { SECTIONS, fits, loadCatalog, state } from '../state.js';
+import { t } from '../i18n.js';
 
 const PAGE = 48;
 
@@ -18,28 +19,28 @@ function downloadHref(file) {
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('Files');
+  ctx.setTitle(t('Files'));
   let offset = 0;
   const selected = new Set();
-  const search = h('input.search', { type: 'search', placeholder: 'Search by name', 'aria-label': 'Search files', value: ctx.query.get('q') || '' });
+  const search = h('input.search', { type: 'search', placeholder: t('Search by name'), 'aria-label': t('Search files'), value: ctx.query.get('q') || '' });
   const grid = h('div.file-grid-wrap');
   const pager = h('div.pager');
   const listMessage = h('div.error-slot');
-  const bulkDelete = h('button.danger', { type: 'button', disabled: true }, 'Delete selected');
+  const bulkDelete = h('button.danger', { type: 'button', disabled: true }, t('Delete selected'));
   // Admins (files:all) see everyone's files: each card names its owner, and a filter narrows to one user.
   const seesAll = (state.user?.permissions || []).includes('files:all');
   const ownerFilter = seesAll ? ownerSelect(ctx.query.get('owner') || '') : null;
 
-  const drop = dropZone({ label: 'Drop files here to add them to the library' });
+  const drop = dropZone({ label: t('Drop files here to add them to the library') });
   const progress = progressBar();
   const uploadMessage = h('div.error-slot');
-  const uploadButton = h('button.primary', { type: 'submit' }, 'Upload');
-  const uploadForm = h('form.upload-form', { novalidate: true, 'aria-label': 'Upload' }, drop.element, h('div.run-bar', {}, uploadButton, uploadMessage), progress.element);
+  const uploadButton = h('button.primary', { type: 'submit' }, t('Upload'));
+  const uploadForm = h('form.upload-form', { novalidate: true, 'aria-label': t('Upload') }, drop.element, h('div.run-bar', {}, uploadButton, uploadMessage), progress.element);
   uploadForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const files = drop.files();
     if (!files.length) {
-      drop.setError('Choose files first.');
+      drop.setError(t('Choose files first.'));
       return;
     }
     const body = new FormData();
@@ -47,9 +48,9 @@ export async function render(main, ctx) {
     uploadButton.disabled = true;
     showError(uploadMessage, null);
     try {
-      progress.set(0, 'Uploading');
-      const reply = await upload('/api/v1/files/upload', body, { onProgress: (pct) => progress.set(pct, 'Uploading') });
-      progress.set(100, `Added ${reply.json.files.length} file${reply.json.files.length === 1 ? '' : 's'}`);
+      progress.set(0, t('Uploading'));
+      const reply = await upload('/api/v1/files/upload', body, { onProgress: (pct) => progress.set(pct, t('Uploading')) });
+      progress.set(100, t('Added {count} files', { count: reply.json.files.length }));
       drop.clear();
       offset = 0;
       await load();
@@ -64,11 +65,11 @@ export async function render(main, ctx) {
 
   function updateBulk() {
     bulkDelete.disabled = selected.size === 0;
-    bulkDelete.textContent = selected.size ? `Delete ${selected.size} selected` : 'Delete selected';
+    bulkDelete.textContent = selected.size ? t('Delete {count} selected', { count: selected.size }) : t('Delete selected');
   }
 
   bulkDelete.addEventListener('click', async () => {
-    if (!(await confirmDialog(`Delete ${selected.size} file${selected.size === 1 ? '' : 's'} with all their versions?`))) return;
+    if (!(await confirmDialog(t('Delete {count} files with all their versions?', { count: selected.size })))) return;
     try {
       await api.del('/api/v1/files', { ids: [...selected] });
       selected.clear();
@@ -81,7 +82,7 @@ export async function render(main, ctx) {
   function card(file) {
     const box = h('input', {
       type: 'checkbox',
-      'aria-label': `Select ${file.originalName}`,
+      'aria-label': t('Select {name}', { name: file.originalName }),
       checked: selected.has(file.id),
       onChange: (event) => {
         if (event.target.checked) selected.add(file.id);
@@ -98,9 +99,9 @@ export async function render(main, ctx) {
         {},
         box,
         h('span.muted', {}, `${formatBytes(file.size)} · v${file.version}${file.width ? ` · ${file.width}×${file.height}` : ''}`),
-        h('a.button.small', { href: downloadHref(file), download: file.originalName, 'aria-label': `Download ${file.originalName}` }, '↓'),
+        h('a.button.small', { href: downloadHref(file), download: file.originalName, 'aria-label': t('Download {name}', { name: file.originalName }) }, '↓'),
       ),
-      file.owner ? h('span.file-owner.muted', { title: `Owner: ${file.owner.username}` }, `Owner: ${file.owner.username}`) : null,
+      file.owner ? h('span.file-owner.muted', { title: t('Owner: {name}', { name: file.owner.username }) }, t('Owner: {name}', { name: file.owner.username })) : null,
     );
   }
 
@@ -114,18 +115,18 @@ export async function render(main, ctx) {
         grid,
         data.files.length
           ? h('ul.file-grid', {}, data.files.map(card))
-          : h('p.empty', {}, search.value.trim() ? 'No file matches your search.' : 'The library is empty: upload files above, or save a tool’s result.'),
+          : h('p.empty', {}, search.value.trim() ? t('No file matches your search.') : t('The library is empty: upload files above, or save a tool’s result.')),
       );
       const last = Math.min(offset + PAGE, data.total);
       clear(
         pager,
         data.total > PAGE
           ? [
-              h('button.secondary', { type: 'button', disabled: offset === 0, onClick: () => page(-PAGE) }, '← Newer'),
-              h('span.muted', {}, ` ${offset + 1}–${last} of ${data.total} `),
-              h('button.secondary', { type: 'button', disabled: last >= data.total, onClick: () => page(PAGE) }, 'Older →'),
+              h('button.secondary', { type: 'button', disabled: offset === 0, onClick: () => page(-PAGE) }, t('← Newer')),
+              h('span.muted', {}, ` ${t('{first}–{last} of {total}', { first: offset + 1, last, total: data.total })} `),
+              h('button.secondary', { type: 'button', disabled: last >= data.total, onClick: () => page(PAGE) }, t('Older →')),
             ]
-          : h('span.muted', {}, `${data.total} file${data.total === 1 ? '' : 's'}`),
+          : h('span.muted', {}, t('{count} files', { count: data.total })),
       );
       updateBulk();
     } catch (err) {
@@ -160,8 +161,8 @@ export async function render(main, ctx) {
   }
 
   append(main,
-    h('div.page-head', {}, h('h1', {}, 'Files'), h('p.lead', {}, 'Your library: every file keeps its versions, one per tool run on it.')),
-    h('section.card', { 'aria-label': 'Upload' }, h('h2', {}, 'Upload'), uploadForm),
+    h('div.page-head', {}, h('h1', {}, t('Files')), h('p.lead', {}, t('Your library: every file keeps its versions, one per tool run on it.'))),
+    h('section.card', { 'aria-label': t('Upload') }, h('h2', {}, t('Upload')), uploadForm),
     h('div.list-tools', {}, search, ownerFilter, bulkDelete),
     listMessage,
     grid,
@@ -172,13 +173,13 @@ export async function render(main, ctx) {
 
 /** The admin's owner filter: every user by name (the users list needs users:manage; without it, only "Everyone"). */
 function ownerSelect(initial) {
-  const select = h('select.owner-filter', { name: 'owner', 'aria-label': 'Owner' }, h('option', { value: '' }, 'Everyone'));
+  const select = h('select.owner-filter', { name: 'owner', 'aria-label': t('Owner') }, h('option', { value: '' }, t('Everyone')));
   if (initial) append(select, h('option', { value: initial, selected: true }, initial));
   api
     .get('/api/auth/users')
     .then(({ users }) => {
       const keep = select.value;
-      clear(select, h('option', { value: '' }, 'Everyone'), users.map((u) => h('option', { value: u.username }, u.username)));
+      clear(select, h('option', { value: '' }, t('Everyone')), users.map((u) => h('option', { value: u.username }, u.username)));
       select.value = keep;
     })
     .catch(() => {});
@@ -195,18 +196,18 @@ function toolChooser(file, ctx) {
   );
   const select = h(
     'select',
-    { 'aria-label': 'Tool to run on this file' },
-    h('option', { value: '' }, 'Run a tool on this file…'),
+    { 'aria-label': t('Tool to run on this file') },
+    h('option', { value: '' }, t('Run a tool on this file…')),
     SECTIONS.map(([id, title]) =>
       h(
         'optgroup',
-        { label: title },
+        { label: t(title) },
         candidates.filter((t) => t.section === id).map((t) => h('option', { value: `${t.section}/${t.id}` }, t.title)),
       ),
     ),
   );
   // The file's own section first: that is where its tools are.
-  const own = [...select.querySelectorAll('optgroup')].find((g) => g.label === (SECTIONS.find(([id]) => id === section) || [])[1]);
+  const own = [...select.querySelectorAll('optgroup')].find((g) => g.label === t((SECTIONS.find(([id]) => id === section) || [])[1] || ''));
   if (own) select.insertBefore(own, select.children[1]);
   select.addEventListener('change', () => {
     if (select.value) ctx.navigate(`/tools/${select.value}?fileId=${encodeURIComponent(file.id)}`);
@@ -224,7 +225,7 @@ export const detail = {
       {
         type: 'button',
         onClick: async () => {
-          if (!(await confirmDialog(`Delete “${file.originalName}” and all ${versions.length} version${versions.length === 1 ? '' : 's'}?`))) return;
+          if (!(await confirmDialog(t('Delete “{name}” and all {count} versions?', { name: file.originalName, count: versions.length })))) return;
           try {
             await api.del('/api/v1/files', { ids: [file.id] });
             ctx.navigate('/files');
@@ -233,23 +234,23 @@ export const detail = {
           }
         },
       },
-      'Delete file and versions',
+      t('Delete file and versions'),
     );
     const rows = versions
       .slice()
       .reverse()
       .map((v) => [
         h('a', { href: fileHref(v) }, thumbnail(v)),
-        h('span', {}, `v${v.version}`, v.id === file.id ? h('span.badge', {}, 'this') : null),
+        h('span', {}, `v${v.version}`, v.id === file.id ? h('span.badge', {}, t('this')) : null),
         h('span.file-name', {}, v.originalName),
         v.toolId ? (state.toolById.get(v.toolId)?.title || v.toolId) : 'upload',
         formatBytes(v.size),
         v.width ? `${v.width} × ${v.height}` : '–',
         formatDate(v.createdAt),
-        h('a', { href: downloadHref(v), download: v.originalName }, 'Download'),
+        h('a', { href: downloadHref(v), download: v.originalName }, t('Download')),
       ]);
     append(main,
-      h('p.crumbs', {}, h('a', { href: '/files' }, 'Files'), ' / ', file.originalName),
+      h('p.crumbs', {}, h('a', { href: '/files' }, t('Files')), ' / ', file.originalName),
       h(
         'div.file-detail',
         {},
@@ -259,19 +260,19 @@ export const detail = {
           {},
           h('h1.file-name', {}, file.originalName),
           facts([
-            ['Type', file.mimeType],
-            ['Size', formatBytes(file.size)],
-            file.width ? ['Dimensions', `${file.width} × ${file.height}`] : null,
-            ['Version', `${file.version} of ${versions.length}`],
-            ['Tools applied', file.toolChain.length ? file.toolChain.join(' → ') : 'none (as uploaded)'],
-            ...(file.owner ? [['Owner', h('span.file-owner', {}, file.owner.username)]] : []),
-            ['Added', formatDate(file.createdAt)],
+            [t('Type'), file.mimeType],
+            [t('Size'), formatBytes(file.size)],
+            file.width ? [t('Dimensions'), `${file.width} × ${file.height}`] : null,
+            [t('Version'), t('{version} of {count}', { version: file.version, count: versions.length })],
+            [t('Tools applied'), file.toolChain.length ? file.toolChain.join(' → ') : t('none (as uploaded)')],
+            ...(file.owner ? [[t('Owner'), h('span.file-owner', {}, file.owner.username)]] : []),
+            [t('Added'), formatDate(file.createdAt)],
           ]),
-          h('div.actions', {}, h('a.button.primary', { href: downloadHref(file), download: file.originalName }, 'Download'), state.can('tools:use') ? toolChooser(file, ctx) : null, remove),
+          h('div.actions', {}, h('a.button.primary', { href: downloadHref(file), download: file.originalName }, t('Download')), state.can('tools:use') ? toolChooser(file, ctx) : null, remove),
           message,
         ),
       ),
-      h('section.versions', { 'aria-label': 'Versions' }, h('h2', {}, `Versions (${versions.length})`), table(['', 'Version', 'Name', 'Made by', 'Size', 'Pixels', 'Created', ''], rows)),
+      h('section.versions', { 'aria-label': t('Versions') }, h('h2', {}, t('Versions ({count})', { count: versions.length })), table(['', t('Version'), t('Name'), t('Made by'), t('Size'), t('Pixels'), t('Created'), ''], rows)),
     );
   },
 };

@@ -3,6 +3,7 @@
 // names, descriptions, categories and formats ("heic" finds every tool that takes or makes HEIC).
 
 import { append, clear, h } from '../dom.js';
+import { t } from '../i18n.js';
 import { icon } from '../icons.js';
 import { modelNote } from '../model-note.js';
 import { isFavourite, prefs, toggleFavourite } from '../prefs.js';
@@ -22,7 +23,10 @@ function haystack(tool) {
     tool.id,
     tool.title,
     tool.description,
+    tool.titleEn,
+    tool.descriptionEn,
     tool.category,
+    tool.category ? t(tool.category) : null,
     sectionTitle(tool.section),
     ...(tool.formats || []),
     ...(tool.inputs?.kinds || []),
@@ -50,8 +54,8 @@ function favouriteButton(tool, redraw) {
     {
       type: 'button',
       'aria-pressed': String(on),
-      'aria-label': on ? `Remove ${tool.title} from favourites` : `Add ${tool.title} to favourites`,
-      title: on ? 'Remove from favourites' : 'Add to favourites',
+      'aria-label': on ? t('Remove {tool} from favourites', { tool: tool.title }) : t('Add {tool} to favourites', { tool: tool.title }),
+      title: on ? t('Remove from favourites') : t('Add to favourites'),
       onClick: async () => {
         await toggleFavourite(tool.id).catch(() => null);
         redraw();
@@ -75,8 +79,8 @@ function card(tool, redraw, reload) {
         'span.tool-meta',
         {},
         (tool.formats || []).slice(0, 6).map((f) => h('span.badge', {}, f)),
-        tool.long ? h('span.badge.long', { title: 'Runs in the background with live progress' }, 'long') : null,
-        tool.experimental ? h('span.badge.experimental', {}, 'experimental') : null,
+        tool.long ? h('span.badge.long', { title: t('Runs in the background with live progress') }, t('long')) : null,
+        tool.experimental ? h('span.badge.experimental', {}, t('experimental')) : null,
       ),
     ),
     modelNote(tool, { compact: true, onInstalled: reload }),
@@ -90,17 +94,17 @@ function orderedCategories(tools) {
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('Tools');
+  ctx.setTitle(t('Tools'));
   let tools = await loadCatalog();
   const search = h('input.search', {
     type: 'search',
-    placeholder: 'Search by name, category or format (heic, pdf, audio…)',
-    'aria-label': 'Search tools',
+    placeholder: t('Search by name, category or format (heic, pdf, audio…)'),
+    'aria-label': t('Search tools'),
     value: ctx.query.get('q') || '',
   });
   const count = h('p.muted.count', { 'aria-live': 'polite' });
   const sections = h('div.sections');
-  const sidebar = h('nav.category-nav', { 'aria-label': 'Categories' });
+  const sidebar = h('nav.category-nav', { 'aria-label': t('Categories') });
   const menu = h('select.category-menu', { id: 'category-menu' });
   let byId = new Map(tools.map((tool) => [tool.id, tool]));
 
@@ -133,7 +137,9 @@ export async function render(main, ctx) {
   function draw() {
     const query = search.value.trim();
     const shown = query ? tools.filter((tool) => matches(tool, query)) : tools;
-    count.textContent = query ? `${shown.length} of ${tools.length} tools match “${query}”` : `${tools.length} tools`;
+    count.textContent = query
+      ? t('{shown} of {total} tools match “{query}”', { shown: shown.length, total: tools.length, query })
+      : t('{count} tools', { count: tools.length });
     const groups = orderedCategories(shown).map((category) => [category, shown.filter((tool) => tool.category === category)]);
     clear(
       sidebar,
@@ -155,7 +161,7 @@ export async function render(main, ctx) {
                 },
               },
               icon(`cat-${categorySlug(category)}`, 'category-icon'),
-              h('span', {}, category),
+              h('span', {}, t(category)),
               h('span.muted.n', {}, String(inCategory.length)),
             ),
           ),
@@ -164,22 +170,22 @@ export async function render(main, ctx) {
     );
     clear(
       menu,
-      h('option', { value: '' }, 'Jump to a category…'),
-      groups.map(([category, inCategory]) => h('option', { value: category }, `${category} (${inCategory.length})`)),
+      h('option', { value: '' }, t('Jump to a category…')),
+      groups.map(([category, inCategory]) => h('option', { value: category }, `${t(category)} (${inCategory.length})`)),
     );
     clear(
       sections,
-      query ? null : personal('favourites', 'Favourites', prefs.favourites),
-      query ? null : personal('recent', 'Recently used', prefs.recent.filter((id) => !prefs.favourites.includes(id))),
+      query ? null : personal('favourites', t('Favourites'), prefs.favourites),
+      query ? null : personal('recent', t('Recently used'), prefs.recent.filter((id) => !prefs.favourites.includes(id))),
       groups.map(([category, inCategory]) =>
         h(
           'section.tool-section',
           { 'aria-labelledby': `cat-${categorySlug(category)}`, dataset: { category } },
-          h('h2', { id: `cat-${categorySlug(category)}`, tabindex: '-1' }, category, h('span.muted', {}, ` ${inCategory.length}`)),
+          h('h2', { id: `cat-${categorySlug(category)}`, tabindex: '-1' }, t(category), h('span.muted', {}, ` ${inCategory.length}`)),
           h('ul.tool-grid', {}, inCategory.map((tool) => card(tool, draw, reload))),
         ),
       ),
-      shown.length ? null : h('p.empty', {}, 'No tool matches your search.'),
+      shown.length ? null : h('p.empty', {}, t('No tool matches your search.')),
     );
   }
 
@@ -195,9 +201,9 @@ export async function render(main, ctx) {
   });
   append(
     main,
-    h('div.page-head', {}, h('h1', {}, 'Tools'), count),
+    h('div.page-head', {}, h('h1', {}, t('Tools')), count),
     search,
-    h('div.category-menu-wrap', {}, h('label', { for: 'category-menu' }, 'Category'), menu),
+    h('div.category-menu-wrap', {}, h('label', { for: 'category-menu' }, t('Category')), menu),
     h('div.home-layout', {}, sidebar, sections),
   );
   draw();

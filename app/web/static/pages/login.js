@@ -3,16 +3,17 @@
 import { api } from '../api.js';
 import { append, field, h, onSubmit } from '../dom.js';
 import { FormError } from '../form.js';
+import { t, tk } from '../i18n.js';
 import { forgetCatalog, loadSession, state } from '../state.js';
 import { secondStep } from './mfa.js';
 
 // Why a single sign-on came back to the login page (the callback's ?ssoError=CODE).
 const SSO_ERRORS = {
-  OIDC_STATE_INVALID: 'The sign-in took too long or was started elsewhere. Try again.',
-  OIDC_INVALID_ID_TOKEN: 'The answer of the identity provider could not be verified.',
-  OIDC_USER_NOT_FOUND: 'No account here belongs to that sign-in. Ask an administrator.',
-  USER_LIMIT_REACHED: 'No more accounts can be created here (user limit reached).',
-  OIDC_DENIED: 'The identity provider refused the sign-in.',
+  OIDC_STATE_INVALID: tk('The sign-in took too long or was started elsewhere. Try again.'),
+  OIDC_INVALID_ID_TOKEN: tk('The answer of the identity provider could not be verified.'),
+  OIDC_USER_NOT_FOUND: tk('No account here belongs to that sign-in. Ask an administrator.'),
+  USER_LIMIT_REACHED: tk('No more accounts can be created here (user limit reached).'),
+  OIDC_DENIED: tk('The identity provider refused the sign-in.'),
 };
 
 function safeNext(query) {
@@ -30,7 +31,7 @@ function afterLogin(user, query) {
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('Log in');
+  ctx.setTitle(t('Log in'));
   if (state.user) {
     ctx.navigate(afterLogin(state.user, ctx.query), { replace: true });
     return;
@@ -44,19 +45,19 @@ export async function render(main, ctx) {
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const message = h('div.error-slot');
   const ssoError = ctx.query.get('ssoError');
-  if (ssoError) append(message, h('p.error', { role: 'alert' }, SSO_ERRORS[ssoError] || 'Single sign-on failed.'));
+  if (ssoError) append(message, h('p.error', { role: 'alert' }, SSO_ERRORS[ssoError] ? t(SSO_ERRORS[ssoError]) : t('Single sign-on failed.')));
   // A plain link, not a script call: the browser itself goes to the provider and back.
-  const sso = state.oidc.enabled ? h('a.button.sso', { href: '/api/auth/oidc/login' }, state.oidc.label || 'Sign in with SSO') : null;
+  const sso = state.oidc.enabled ? h('a.button.sso', { href: '/api/auth/oidc/login' }, state.oidc.label || t('Sign in with SSO')) : null;
   const passwordFields = state.passwordLogin
-    ? [field('Username', username), field('Password', password)]
-    : [h('p', {}, 'Sign in through your organisation\'s identity provider.')];
+    ? [field(t('Username'), username), field(t('Password'), password)]
+    : [h('p', {}, t('Sign in through your organisation’s identity provider.'))];
   const form = h(
     'form.card.narrow',
-    { novalidate: true, 'aria-label': 'Log in' },
-    h('h1', {}, `Log in to ${state.appName}`),
+    { novalidate: true, 'aria-label': t('Log in') },
+    h('h1', {}, t('Log in to {app}', { app: state.appName })),
     passwordFields,
     message,
-    h('div.actions', {}, state.passwordLogin ? h('button.primary', { type: 'submit' }, 'Log in') : null, sso),
+    h('div.actions', {}, state.passwordLogin ? h('button.primary', { type: 'submit' }, t('Log in')) : null, sso),
   );
   const finish = async () => {
     forgetCatalog();
@@ -86,14 +87,14 @@ export async function render(main, ctx) {
 
 export const changePassword = {
   async render(main, ctx) {
-    ctx.setTitle('Change password');
+    ctx.setTitle(t('Change password'));
     append(main,
       h(
         'div.card.narrow',
         {},
-        h('h1', {}, 'Choose a new password'),
+        h('h1', {}, t('Choose a new password')),
         state.user?.mustChangePassword
-          ? h('p', {}, 'This is your first login (or an administrator reset your password): choose your own password to continue.')
+          ? h('p', {}, t('This is your first login (or an administrator reset your password): choose your own password to continue.'))
           : null,
         passwordForm({
           onDone: async () => {
@@ -115,15 +116,15 @@ export function passwordForm({ onDone }) {
   const message = h('div.error-slot');
   const form = h(
     'form.password-form',
-    { novalidate: true, 'aria-label': 'Change password' },
-    field('Current password', current),
-    field('New password', fresh, 'At least 8 characters. Your other sessions end and your API keys are revoked.'),
-    field('Repeat the new password', repeat),
+    { novalidate: true, 'aria-label': t('Change password') },
+    field(t('Current password'), current),
+    field(t('New password'), fresh, t('At least 8 characters. Your other sessions end and your API keys are revoked.')),
+    field(t('Repeat the new password'), repeat),
     message,
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Change password')),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, t('Change password'))),
   );
   onSubmit(form, message, async () => {
-    if (fresh.value !== repeat.value) throw new FormError({ repeatPassword: 'The two new passwords differ' });
+    if (fresh.value !== repeat.value) throw new FormError({ repeatPassword: t('The two new passwords differ') });
     try {
       await api.post('/api/auth/change-password', { currentPassword: current.value, newPassword: fresh.value });
     } catch (err) {

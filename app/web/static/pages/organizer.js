@@ -6,6 +6,7 @@ import { upload } from '../api.js';
 import { clear, errorMessage, h, showError } from '../dom.js';
 import { dropZone } from '../inputs.js';
 import { objectUrl, progressBar, resultView, runJob } from '../results.js';
+import { t } from '../i18n.js';
 
 const THUMB_DPI = 24;
 
@@ -27,17 +28,17 @@ export function operationsFor(cards) {
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('PDF page organiser');
+  ctx.setTitle(t('PDF page organiser'));
   let file = null;
   let cards = []; // {source: page number in the upload, rotation: 0/90/180/270, url: thumbnail}
   let dragged = null;
-  const grid = h('ol.page-grid', { 'aria-label': 'Pages' });
+  const grid = h('ol.page-grid', { 'aria-label': t('Pages') });
   const status = h('p.muted', { role: 'status' });
   const errorSlot = h('div.error-slot');
   const output = h('div.result-slot');
   const progress = progressBar();
-  const apply = h('button', { type: 'button', disabled: true, onClick: () => send() }, 'Apply');
-  const zone = dropZone({ multiple: false, label: 'Drop a PDF here', onChange: (files) => files[0] && load(files[0]) });
+  const apply = h('button', { type: 'button', disabled: true, onClick: () => send() }, t('Apply'));
+  const zone = dropZone({ multiple: false, label: t('Drop a PDF here'), onChange: (files) => files[0] && load(files[0]) });
 
   function move(from, to) {
     const [card] = cards.splice(from, 1);
@@ -46,7 +47,7 @@ export async function render(main, ctx) {
   }
 
   function tile(card, index) {
-    const label = `Page ${card.source}`;
+    const label = t('Page {n}', { n: card.source });
     const item = h(
       'li.page-tile',
       { draggable: 'true', dataset: { source: String(card.source), rotation: String(card.rotation) } },
@@ -55,10 +56,10 @@ export async function render(main, ctx) {
       h(
         'div.page-actions',
         {},
-        h('button.icon', { type: 'button', 'aria-label': `Turn ${label} left`, onClick: () => turn(index, 270) }, '⟲'),
-        h('button.icon', { type: 'button', 'aria-label': `Turn ${label} right`, onClick: () => turn(index, 90) }, '⟳'),
-        h('button.icon', { type: 'button', 'aria-label': `Copy ${label}`, onClick: () => copy(index) }, '⧉'),
-        h('button.icon', { type: 'button', 'aria-label': `Delete ${label}`, onClick: () => remove(index) }, '×'),
+        h('button.icon', { type: 'button', 'aria-label': t('Turn {page} left', { page: label }), onClick: () => turn(index, 270) }, '⟲'),
+        h('button.icon', { type: 'button', 'aria-label': t('Turn {page} right', { page: label }), onClick: () => turn(index, 90) }, '⟳'),
+        h('button.icon', { type: 'button', 'aria-label': t('Copy {page}', { page: label }), onClick: () => copy(index) }, '⧉'),
+        h('button.icon', { type: 'button', 'aria-label': t('Delete {page}', { page: label }), onClick: () => remove(index) }, '×'),
       ),
     );
     item.addEventListener('dragstart', (event) => {
@@ -83,7 +84,7 @@ export async function render(main, ctx) {
   function draw() {
     clear(grid, cards.map(tile));
     apply.disabled = !cards.length;
-    status.textContent = file ? `${cards.length} page${cards.length === 1 ? '' : 's'}` : '';
+    status.textContent = file ? t('{count} pages', { count: cards.length }) : '';
   }
 
   function turn(index, by) {
@@ -98,7 +99,7 @@ export async function render(main, ctx) {
 
   function remove(index) {
     if (cards.length === 1) {
-      showError(errorSlot, 'A PDF needs at least one page.');
+      showError(errorSlot, t('A PDF needs at least one page.'));
       return;
     }
     cards.splice(index, 1);
@@ -110,7 +111,7 @@ export async function render(main, ctx) {
     cards = [];
     clear(output);
     showError(errorSlot, null);
-    status.textContent = 'Reading the pages…';
+    status.textContent = t('Reading the pages…');
     draw();
     try {
       const info = (await upload('/api/v1/tools/pdf/pdf-to-image/info', form(file, {}))).json;
@@ -145,9 +146,9 @@ export async function render(main, ctx) {
     h(
       'div.page-head',
       {},
-      h('p.crumbs', {}, h('a', { href: '/' }, 'Tools'), ' / ', h('a', { href: '/tools/pdf/multi-tool-pdf' }, 'Multi-Tool PDF')),
-      h('h1', {}, 'PDF page organiser'),
-      h('p.lead', {}, 'Drag pages into a new order, turn, copy or delete them, then apply the changes.'),
+      h('p.crumbs', {}, h('a', { href: '/' }, t('Tools')), ' / ', h('a', { href: '/tools/pdf/multi-tool-pdf' }, t('Multi-Tool PDF'))),
+      h('h1', {}, t('PDF page organiser')),
+      h('p.lead', {}, t('Drag pages into a new order, turn, copy or delete them, then apply the changes.')),
     ),
     h('section.card', {}, zone.element, status, grid, errorSlot, h('div.actions', {}, apply)),
     output,

@@ -7,6 +7,7 @@ import { FormError, schemaForm } from '../form.js';
 import { dropZone } from '../inputs.js';
 import { batchResultView, progressBar, resultView, runBatch, runJob } from '../results.js';
 import { SECTIONS, loadCatalog, state } from '../state.js';
+import { t } from '../i18n.js';
 
 /** "Step 2 (convert): Invalid settings: ..." -> 1 (the step's index), or null. */
 function stepOf(err) {
@@ -15,7 +16,7 @@ function stepOf(err) {
 }
 
 export async function render(main, ctx) {
-  ctx.setTitle('Pipelines');
+  ctx.setTitle(t('Pipelines'));
   await loadCatalog();
   const usable = new Set((await api.get('/api/v1/pipeline/tools')).toolIds);
   const tools = state.tools.filter((tool) => usable.has(tool.id));
@@ -27,10 +28,10 @@ export async function render(main, ctx) {
   const builderMessage = h('div.error-slot');
   const picker = h(
     'select',
-    { 'aria-label': 'Tool to add' },
-    h('option', { value: '' }, 'Choose a tool…'),
+    { 'aria-label': t('Tool to add') },
+    h('option', { value: '' }, t('Choose a tool…')),
     SECTIONS.map(([section, title]) =>
-      h('optgroup', { label: title }, tools.filter((t) => t.section === section).map((t) => h('option', { value: t.id }, t.title))),
+      h('optgroup', { label: t(title) }, tools.filter((tool) => tool.section === section).map((tool) => h('option', { value: tool.id }, tool.title))),
     ),
   );
 
@@ -63,13 +64,13 @@ export async function render(main, ctx) {
             h(
               'div.step-buttons',
               {},
-              h('button.icon', { type: 'button', 'aria-label': `Move step ${index + 1} up`, disabled: index === 0, onClick: () => move(index, -1) }, '↑'),
-              h('button.icon', { type: 'button', 'aria-label': `Move step ${index + 1} down`, disabled: index === steps.length - 1, onClick: () => move(index, 1) }, '↓'),
+              h('button.icon', { type: 'button', 'aria-label': t('Move step {n} up', { n: index + 1 }), disabled: index === 0, onClick: () => move(index, -1) }, '↑'),
+              h('button.icon', { type: 'button', 'aria-label': t('Move step {n} down', { n: index + 1 }), disabled: index === steps.length - 1, onClick: () => move(index, 1) }, '↓'),
               h(
                 'button.icon',
                 {
                   type: 'button',
-                  'aria-label': `Remove step ${index + 1}`,
+                  'aria-label': t('Remove step {n}', { n: index + 1 }),
                   onClick: () => {
                     steps.splice(index, 1);
                     drawSteps();
@@ -79,11 +80,11 @@ export async function render(main, ctx) {
               ),
             ),
           ),
-          h('details', { open: true }, h('summary', {}, 'Settings'), step.form.element),
+          h('details', { open: true }, h('summary', {}, t('Settings')), step.form.element),
           step.message,
         ),
       ),
-      steps.length ? null : h('li.muted.empty-steps', {}, 'No steps yet: add the first tool below.'),
+      steps.length ? null : h('li.muted.empty-steps', {}, t('No steps yet: add the first tool below.')),
     );
   }
 
@@ -94,7 +95,7 @@ export async function render(main, ctx) {
       showError(step.message, null);
     }
     showError(builderMessage, null);
-    if (!steps.length) throw new Error('Add at least one step.');
+    if (!steps.length) throw new Error(t('Add at least one step.'));
     return steps.map((step) => {
       try {
         return { toolId: step.tool.id, settings: step.form.values() };
@@ -110,7 +111,7 @@ export async function render(main, ctx) {
     try {
       return definition();
     } catch (err) {
-      throw err instanceof FormError ? new Error('Check the marked settings.') : err;
+      throw err instanceof FormError ? new Error(t('Check the marked settings.')) : err;
     }
   }
 
@@ -120,7 +121,7 @@ export async function render(main, ctx) {
     if (index !== null && steps[index]) {
       const rest = steps[index].form.showErrors(err.details || {});
       showError(steps[index].message, Object.keys(rest).length || !err.details ? err : null);
-      showError(fallbackSlot, `Step ${index + 1} needs attention.`);
+      showError(fallbackSlot, t('Step {n} needs attention.', { n: index + 1 }));
     } else {
       showError(fallbackSlot, err);
     }
@@ -131,20 +132,20 @@ export async function render(main, ctx) {
   });
 
   // -- save --
-  const nameInput = h('input', { name: 'name', maxlength: 100, placeholder: 'e.g. Web thumbnails' });
+  const nameInput = h('input', { name: 'name', maxlength: 100, placeholder: t('e.g. Web thumbnails') });
   const descInput = h('input', { name: 'description', maxlength: 500 });
   const saveMessage = h('div.error-slot');
   const saveForm = h(
     'form.save-form',
-    { novalidate: true, 'aria-label': 'Save pipeline' },
-    field('Name', nameInput),
-    field('Description', descInput),
-    h('div.actions', {}, h('button.secondary', { type: 'submit' }, 'Save pipeline')),
+    { novalidate: true, 'aria-label': t('Save pipeline') },
+    field(t('Name'), nameInput),
+    field(t('Description'), descInput),
+    h('div.actions', {}, h('button.secondary', { type: 'submit' }, t('Save pipeline'))),
     saveMessage,
   );
   onSubmit(saveForm, saveMessage, async () => {
     const body = { name: nameInput.value.trim(), description: descInput.value.trim() || null, steps: checkedSteps() };
-    if (!body.name) throw new FormError({ name: 'Give the pipeline a name' });
+    if (!body.name) throw new FormError({ name: t('Give the pipeline a name') });
     let saved;
     try {
       saved = await api.post('/api/v1/pipeline/save', body);
@@ -153,17 +154,17 @@ export async function render(main, ctx) {
       showProblem(err, saveMessage);
       return;
     }
-    clear(saveMessage, h('p.ok', { role: 'status' }, `Saved “${saved.name}”.`));
+    clear(saveMessage, h('p.ok', { role: 'status' }, t('Saved “{name}”.', { name: saved.name })));
     await drawSaved();
   });
 
   // -- run --
-  const drop = dropZone({ label: 'Drop a file to run the pipeline on (several run as a batch)' });
+  const drop = dropZone({ label: t('Drop a file to run the pipeline on (several run as a batch)') });
   const progress = progressBar();
   const runMessage = h('div.error-slot');
   const resultSlot = h('div.result-slot');
-  const runButton = h('button.primary', { type: 'submit' }, 'Run pipeline');
-  const runForm = h('form.run-form', { novalidate: true, 'aria-label': 'Run pipeline' }, drop.element, h('div.run-bar', {}, runButton, runMessage));
+  const runButton = h('button.primary', { type: 'submit' }, t('Run pipeline'));
+  const runForm = h('form.run-form', { novalidate: true, 'aria-label': t('Run pipeline') }, drop.element, h('div.run-bar', {}, runButton, runMessage));
   runForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     drop.setError(null);
@@ -177,7 +178,7 @@ export async function render(main, ctx) {
     }
     const files = drop.files();
     if (!files.length) {
-      drop.setError('Choose a file first.');
+      drop.setError(t('Choose a file first.'));
       return;
     }
     showError(runMessage, null);
@@ -223,13 +224,13 @@ export async function render(main, ctx) {
                   h(
                     'div.actions',
                     {},
-                    h('button.secondary', { type: 'button', onClick: () => load(p) }, 'Load'),
+                    h('button.secondary', { type: 'button', onClick: () => load(p) }, t('Load')),
                     h(
                       'button.danger',
                       {
                         type: 'button',
                         onClick: async () => {
-                          if (!(await confirmDialog(`Delete the pipeline “${p.name}”?`))) return;
+                          if (!(await confirmDialog(t('Delete the pipeline “{name}”?', { name: p.name })))) return;
                           try {
                             await api.del(`/api/v1/pipeline/${encodeURIComponent(p.id)}`);
                             await drawSaved();
@@ -238,13 +239,13 @@ export async function render(main, ctx) {
                           }
                         },
                       },
-                      'Delete',
+                      t('Delete'),
                     ),
                   ),
                 ),
               ),
             )
-          : h('p.muted', {}, 'No saved pipelines yet.'),
+          : h('p.muted', {}, t('No saved pipelines yet.')),
       );
     } catch (err) {
       clear(savedList, errorMessage(err));
@@ -257,23 +258,23 @@ export async function render(main, ctx) {
     drawSteps();
     nameInput.value = pipeline.name;
     descInput.value = pipeline.description || '';
-    showError(builderMessage, missing.length ? `Not available any more, left out: ${missing.join(', ')}` : null);
+    showError(builderMessage, missing.length ? t('Not available any more, left out: {tools}', { tools: missing.join(', ') }) : null);
     stepList.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
   drawSteps();
   append(main,
-    h('div.page-head', {}, h('h1', {}, 'Pipelines'), h('p.lead', {}, 'Chain tools: each step works on the previous step’s output.')),
+    h('div.page-head', {}, h('h1', {}, t('Pipelines')), h('p.lead', {}, t('Chain tools: each step works on the previous step’s output.'))),
     h(
       'div.pipeline-layout',
       {},
       h(
         'div.pipeline-main',
         {},
-        h('section.card.builder', { 'aria-label': 'Steps' }, h('h2', {}, 'Steps'), stepList, h('div.add-step', {}, picker), builderMessage),
-        h('section.card', { 'aria-label': 'Run' }, h('h2', {}, 'Run'), runForm, progress.element, resultSlot),
+        h('section.card.builder', { 'aria-label': t('Steps') }, h('h2', {}, t('Steps')), stepList, h('div.add-step', {}, picker), builderMessage),
+        h('section.card', { 'aria-label': t('Run') }, h('h2', {}, t('Run')), runForm, progress.element, resultSlot),
       ),
-      h('div.pipeline-side', {}, h('section.card', { 'aria-label': 'Save' }, h('h2', {}, 'Save'), saveForm), h('section', { 'aria-label': 'Saved pipelines' }, h('h2', {}, 'Saved pipelines'), savedList)),
+      h('div.pipeline-side', {}, h('section.card', { 'aria-label': t('Save') }, h('h2', {}, t('Save')), saveForm), h('section', { 'aria-label': t('Saved pipelines') }, h('h2', {}, t('Saved pipelines')), savedList)),
     ),
   );
   await drawSaved();

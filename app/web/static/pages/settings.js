@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import {
-  append, checkGroup, checkedValues, clear, confirmDialog, copyButton, errorMessage, facts, field, formatBytes, formatDate, h,
+  append, checkGroup, checkedValues, clear, confirmDialog, copyButton, errorMessage, facts, field, formatBytes, formatDate, formatDuration, h,
   onSubmit, showError, table,
 } from '../dom.js';
 import * as admin from './admin.js';
@@ -13,53 +13,54 @@ import { passwordForm } from './login.js';
 import { webhooksTab } from './webhooks.js';
 import { profileCard as mfaCard } from './mfa.js';
 import { brandingTab } from './branding.js';
-import { prefs, setTheme } from '../prefs.js';
-import { loadSession, state } from '../state.js';
+import { LOCALES, locale, t, tk } from '../i18n.js';
+import { prefs, setLocalePreference, setTheme } from '../prefs.js';
+import { loadSession, sectionTitle, state } from '../state.js';
 
 const TABS = [
-  { id: 'profile', label: 'Profile', render: profileTab },
-  { id: 'api-keys', label: 'API keys', permission: 'apikeys:own', render: keysTab },
-  { id: 'webhooks', label: 'Webhooks', render: webhooksTab },
-  { id: 'users', label: 'Users', permission: 'users:manage', render: admin.usersTab },
-  { id: 'teams', label: 'Teams', permission: 'teams:manage', render: admin.teamsTab },
-  { id: 'roles', label: 'Roles', permission: 'audit:read', render: admin.rolesTab },
-  { id: 'audit', label: 'Audit log', permission: 'audit:read', render: admin.auditTab },
-  { id: 'tools', label: 'Tools', permission: 'settings:write', render: admin.toolsTab },
-  { id: 'branding', label: 'Branding', permission: 'settings:write', render: brandingTab },
-  { id: 'ai', label: 'AI features', permission: 'features:manage', render: featuresTab },
-  { id: 'system', label: 'System', permission: 'system:health', render: admin.systemTab },
+  { id: 'profile', label: tk('Profile'), render: profileTab },
+  { id: 'api-keys', label: tk('API keys'), permission: 'apikeys:own', render: keysTab },
+  { id: 'webhooks', label: tk('Webhooks'), render: webhooksTab },
+  { id: 'users', label: tk('Users'), permission: 'users:manage', render: admin.usersTab },
+  { id: 'teams', label: tk('Teams'), permission: 'teams:manage', render: admin.teamsTab },
+  { id: 'roles', label: tk('Roles'), permission: 'audit:read', render: admin.rolesTab },
+  { id: 'audit', label: tk('Audit log'), permission: 'audit:read', render: admin.auditTab },
+  { id: 'tools', label: tk('Tools'), permission: 'settings:write', render: admin.toolsTab },
+  { id: 'branding', label: tk('Branding'), permission: 'settings:write', render: brandingTab },
+  { id: 'ai', label: tk('AI features'), permission: 'features:manage', render: featuresTab },
+  { id: 'system', label: tk('System'), permission: 'system:health', render: admin.systemTab },
 ];
 
 export async function render(main, ctx) {
   const tabs = TABS.filter((tab) => !tab.permission || state.can(tab.permission));
   const current = tabs.find((tab) => tab.id === (ctx.params.tab || 'profile'));
   append(main,
-    h('div.page-head', {}, h('h1', {}, 'Settings')),
+    h('div.page-head', {}, h('h1', {}, t('Settings'))),
     h(
       'nav.tabs',
-      { 'aria-label': 'Settings sections' },
-      tabs.map((tab) => h('a', { href: `/settings/${tab.id}`, 'aria-current': tab === current ? 'page' : null }, tab.label)),
+      { 'aria-label': t('Settings sections') },
+      tabs.map((tab) => h('a', { href: `/settings/${tab.id}`, 'aria-current': tab === current ? 'page' : null }, t(tab.label))),
     ),
   );
   const panel = h('div.tab-panel');
   append(main, panel);
   if (!current) {
-    append(panel, errorMessage('This section does not exist or your role does not include it.'));
+    append(panel, errorMessage(t('This section does not exist or your role does not include it.')));
     return;
   }
-  ctx.setTitle(`${current.label} · Settings`);
+  ctx.setTitle(`${t(current.label)} · ${t('Settings')}`);
   await current.render(panel, ctx);
 }
 
 // -- profile --
 
 /** Theme: follow the system, or always light or dark; saved with the user's preferences. */
-function appearanceCard() {
+function appearanceCard(ctx) {
   const slot = h('div.status-slot');
   const choice = h(
     'select',
     { name: 'theme' },
-    [['system', 'Same as the system'], ['light', 'Light'], ['dark', 'Dark']].map(([value, label]) =>
+    [['system', t('Same as the system')], ['light', t('Light')], ['dark', t('Dark')]].map(([value, label]) =>
       h('option', { value, selected: prefs.theme === value }, label),
     ),
   );
@@ -67,49 +68,70 @@ function appearanceCard() {
     clear(slot);
     try {
       await setTheme(choice.value);
-      append(slot, h('p.ok', { role: 'status' }, 'Saved.'));
+      append(slot, h('p.ok', { role: 'status' }, t('Saved.')));
     } catch (err) {
       append(slot, errorMessage(err));
     }
   });
-  return h('section.card', { 'aria-label': 'Appearance' }, h('h2', {}, 'Appearance'), field('Theme', choice), slot);
+  return h('section.card', { 'aria-label': t('Appearance') }, h('h2', {}, t('Appearance')), field(t('Theme'), choice), languageField(ctx, slot), slot);
 }
 
-async function profileTab(panel) {
+/** Language: follow the browser, or one of the six; saved with the preferences, the page redrawn in it. */
+function languageField(ctx, slot) {
+  const choice = h(
+    'select',
+    { name: 'locale' },
+    h('option', { value: '', selected: !prefs.locale }, t('Same as the browser')),
+    LOCALES.map(([value, name]) => h('option', { value, lang: value, selected: prefs.locale === value }, name)),
+  );
+  choice.addEventListener('change', async () => {
+    clear(slot);
+    try {
+      await setLocalePreference(choice.value || null);
+      ctx.navigate(location.pathname, { replace: true });
+    } catch (err) {
+      append(slot, errorMessage(err));
+    }
+  });
+  // Named in English too, so that someone who cannot read the language shown still finds the way back.
+  return field(t('Language'), choice, locale() === 'en' ? null : 'Language');
+}
+
+async function profileTab(panel, ctx) {
   const user = state.user;
   append(panel,
     h(
       'section.card',
-      { 'aria-label': 'Profile' },
-      h('h2', {}, 'Profile'),
+      { 'aria-label': t('Profile') },
+      h('h2', {}, t('Profile')),
       facts([
-        ['Username', h('span.username', {}, user.username)],
-        ['Role', user.role],
-        ['Team', user.teamName || user.team || '–'],
-        ['Permissions', h('span.badges', {}, user.permissions.map((p) => h('span.badge', {}, p)))],
+        [t('Username'), h('span.username', {}, user.username)],
+        [t('Role'), user.role],
+        [t('Team'), user.teamName || user.team || '–'],
+        [t('Permissions'), h('span.badges', {}, user.permissions.map((p) => h('span.badge', {}, p)))],
       ]),
     ),
   );
-  append(panel, appearanceCard());
+  append(panel, appearanceCard(ctx));
   if (state.authEnabled && state.user.loginMethod !== 'apikey') append(panel, mfaCard());
   if (state.authEnabled && state.user.authProvider !== 'oidc') {
     const done = h('div.status-slot');
     append(panel,
       h(
         'section.card',
-        { 'aria-label': 'Password' },
-        h('h2', {}, 'Password'),
+        { 'aria-label': t('Password') },
+        h('h2', {}, t('Password')),
         passwordForm({
           onDone: async () => {
             await loadSession();
-            clear(done, h('p.ok', { role: 'status' }, 'Password changed. Your other sessions ended and your API keys were revoked.'));
+            clear(done, h('p.ok', { role: 'status' }, t('Password changed. Your other sessions ended and your API keys were revoked.')));
           },
         }),
         done,
       ),
     );
   }
-  const usage = h('section.card', { 'aria-label': 'Usage' }, h('h2', {}, 'Usage this month'));
+  const usage = h('section.card', { 'aria-label': t('Usage') }, h('h2', {}, t('Usage this month')));
   append(panel, usage);
   try {
     append(usage, usageView(await api.get('/api/v1/usage')));
@@ -119,21 +141,23 @@ async function profileTab(panel) {
 }
 
 // Jobs without a tool of their own (the usage report's "pipeline" section).
-const PIPELINE_RUNS = { pipeline: 'Pipeline', batch: 'Pipeline batch' };
+const PIPELINE_RUNS = { pipeline: tk('Pipeline'), batch: tk('Pipeline batch') };
 
 function usageView(report) {
   const quota = report.storage.quotaBytes;
   return [
     facts([
-      ['Jobs', `${report.jobs.total} (${report.jobs.succeeded} succeeded, ${report.jobs.failed} failed, ${report.jobs.canceled} canceled)`],
-      ['Data', `${formatBytes(report.bytesIn)} in, ${formatBytes(report.bytesOut)} out`],
-      ['Processing time', `${Math.round(report.processingSeconds)} s`],
-      ['Library', `${formatBytes(report.storage.usedBytes)} in ${report.storage.fileVersions} file versions${quota ? ` of ${formatBytes(quota)}` : ''}`],
+      [t('Jobs'), t('{total} ({succeeded} succeeded, {failed} failed, {canceled} canceled)', report.jobs)],
+      [t('Data'), t('{in} in, {out} out', { in: formatBytes(report.bytesIn), out: formatBytes(report.bytesOut) })],
+      [t('Processing time'), formatDuration(report.processingSeconds)],
+      [t('Library'), quota
+        ? t('{used} in {count} file versions of {quota}', { used: formatBytes(report.storage.usedBytes), count: report.storage.fileVersions, quota: formatBytes(quota) })
+        : t('{used} in {count} file versions', { used: formatBytes(report.storage.usedBytes), count: report.storage.fileVersions })],
     ]),
     table(
-      ['Tool', 'Section', 'Jobs', 'Failed', 'In', 'Out'],
-      report.byTool.map((t) => [state.toolById.get(t.toolId)?.title || PIPELINE_RUNS[t.toolId] || t.toolId, t.section, t.total, t.failed, formatBytes(t.bytesIn), formatBytes(t.bytesOut)]),
-      { empty: 'No jobs this month.' },
+      [t('Tool'), t('Section'), t('Jobs'), t('Failed'), t('In'), t('Out')],
+      report.byTool.map((row) => [state.toolById.get(row.toolId)?.title || (PIPELINE_RUNS[row.toolId] ? t(PIPELINE_RUNS[row.toolId]) : row.toolId), sectionTitle(row.section), row.total, row.failed, formatBytes(row.bytesIn), formatBytes(row.bytesOut)]),
+      { empty: t('No jobs this month.') },
     ),
   ];
 }
@@ -143,16 +167,16 @@ function usageView(report) {
 async function keysTab(panel) {
   const list = h('div.keys-list');
   const created = h('div.key-created');
-  const name = h('input', { name: 'name', maxlength: 100, placeholder: 'e.g. backup script' });
+  const name = h('input', { name: 'name', maxlength: 100, placeholder: t('e.g. backup script') });
   const expires = h('input', { name: 'expiresAt', type: 'date' });
-  const perms = checkGroup('Permissions (none ticked: all of yours)', state.user.permissions, 'permissions');
+  const perms = checkGroup(t('Permissions (none ticked: all of yours)'), state.user.permissions, 'permissions');
   const message = h('div.error-slot');
   const form = h(
     'form.key-form',
-    { novalidate: true, 'aria-label': 'Create API key' },
-    h('div.row', {}, field('Name', name), field('Expires (optional)', expires)),
-    h('details', {}, h('summary', {}, 'Limit its permissions'), perms),
-    h('div.actions', {}, h('button.primary', { type: 'submit' }, 'Create key')),
+    { novalidate: true, 'aria-label': t('Create API key') },
+    h('div.row', {}, field(t('Name'), name), field(t('Expires (optional)'), expires)),
+    h('details', {}, h('summary', {}, t('Limit its permissions')), perms),
+    h('div.actions', {}, h('button.primary', { type: 'submit' }, t('Create key'))),
     message,
   );
   onSubmit(form, message, async () => {
@@ -167,8 +191,8 @@ async function keysTab(panel) {
       h(
         'div.card.key-once',
         { role: 'status' },
-        h('h3', {}, `Key “${key.name}” created`),
-        h('p', {}, 'Copy it now: Lutra keeps only a hash and will never show it again.'),
+        h('h3', {}, t('Key “{name}” created', { name: key.name })),
+        h('p', {}, t('Copy it now: Lutra keeps only a hash and will never show it again.')),
         h('div.key-box', {}, h('code.api-key', {}, key.key), copyButton(key.key)),
       ),
     );
@@ -181,21 +205,21 @@ async function keysTab(panel) {
       clear(
         list,
         table(
-          ['Name', 'Key', 'Permissions', 'Created', 'Last used', 'Expires', ''],
+          [t('Name'), t('Key'), t('Permissions'), t('Created'), t('Last used'), t('Expires'), ''],
           apiKeys.map((key) => [
-            h('span.key-name', {}, key.name, key.userId !== state.user.id ? h('span.badge', { title: `Owner ${key.userId}` }, 'other user') : null),
+            h('span.key-name', {}, key.name, key.userId !== state.user.id ? h('span.badge', { title: t('Owner {id}', { id: key.userId }) }, t('other user')) : null),
             h('code', {}, `${key.prefix}…`),
-            key.permissions ? h('span.badges', {}, key.permissions.map((p) => h('span.badge', {}, p))) : 'all of the owner’s',
+            key.permissions ? h('span.badges', {}, key.permissions.map((p) => h('span.badge', {}, p))) : t('all of the owner’s'),
             formatDate(key.createdAt),
             formatDate(key.lastUsedAt),
-            key.expiresAt ? formatDate(key.expiresAt) : 'never',
+            key.expiresAt ? formatDate(key.expiresAt) : t('never'),
             h(
               'button.danger.small',
               {
                 type: 'button',
-                'aria-label': `Delete key ${key.name}`,
+                'aria-label': t('Delete key {name}', { name: key.name }),
                 onClick: async () => {
-                  if (!(await confirmDialog(`Delete the API key “${key.name}”? Scripts using it stop working at once.`))) return;
+                  if (!(await confirmDialog(t('Delete the API key “{name}”? Scripts using it stop working at once.', { name: key.name })))) return;
                   try {
                     await api.del(`/api/v1/api-keys/${encodeURIComponent(key.id)}`);
                     clear(created);
@@ -205,10 +229,10 @@ async function keysTab(panel) {
                   }
                 },
               },
-              'Delete',
+              t('Delete'),
             ),
           ]),
-          { empty: 'No API keys yet.' },
+          { empty: t('No API keys yet.') },
         ),
       );
     } catch (err) {
@@ -219,13 +243,13 @@ async function keysTab(panel) {
   append(panel,
     h(
       'section.card',
-      { 'aria-label': 'New API key' },
-      h('h2', {}, 'New API key'),
-      h('p.muted', {}, 'Scripts send the key as “Authorization: Bearer si_…”. Changing your password revokes your keys.'),
+      { 'aria-label': t('New API key') },
+      h('h2', {}, t('New API key')),
+      h('p.muted', {}, t('Scripts send the key as “Authorization: Bearer si_…”. Changing your password revokes your keys.')),
       form,
       created,
     ),
-    h('section', { 'aria-label': 'API keys' }, h('h2', {}, 'Your API keys'), list),
+    h('section', { 'aria-label': t('API keys') }, h('h2', {}, t('Your API keys')), list),
   );
   await drawKeys();
 }

@@ -5,6 +5,7 @@
 import { api, upload } from '../api.js';
 import { append, clear, errorMessage, formatBytes, h, humanize, notice, showError } from '../dom.js';
 import { FormError, schemaForm } from '../form.js';
+import { t } from '../i18n.js';
 import { dropZone, extraPartInput, libraryPicker, thumbnail } from '../inputs.js';
 import { batchResultView, progressBar, resultView, runBatch, runJob } from '../results.js';
 import { loadCatalog, sectionTitle, state } from '../state.js';
@@ -20,15 +21,17 @@ function isFileError(err) {
 
 function header(tool) {
   const files = tool.inputs.jsonBody
-    ? 'No upload: settings only'
+    ? t('No upload: settings only')
     : tool.inputs.maxFiles === 1
       ? // A single-file tool also runs on many files at once, each on its own (a batch).
-        'One file at a time, or several as a batch'
-      : `Takes ${tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`} files, in the order listed`;
+        t('One file at a time, or several as a batch')
+      : t('Takes {count} files, in the order listed', {
+          count: tool.inputs.minFiles === tool.inputs.maxFiles ? tool.inputs.maxFiles : `${tool.inputs.minFiles}–${tool.inputs.maxFiles}`,
+        });
   return h(
     'div.page-head.tool-head',
     {},
-    h('p.crumbs', {}, h('a', { href: '/' }, 'Tools'), ' / ', h('a', { href: `/?q=${encodeURIComponent(tool.section)}` }, sectionTitle(tool.section))),
+    h('p.crumbs', {}, h('a', { href: '/' }, t('Tools')), ' / ', h('a', { href: `/?q=${encodeURIComponent(tool.section)}` }, sectionTitle(tool.section))),
     h('h1', {}, icon(tool.icon, 'tool-icon'), ' ', tool.title),
     h('p.lead', {}, tool.description),
     h(
@@ -36,9 +39,9 @@ function header(tool) {
       {},
       (tool.formats || []).map((f) => h('span.badge', {}, f)),
       h('span.muted', {}, ` ${files}.`),
-      tool.long ? h('span.badge.long', {}, 'runs in the background') : null,
+      tool.long ? h('span.badge.long', {}, t('runs in the background')) : null,
     ),
-    tool.id === 'multi-tool-pdf' ? h('p', {}, h('a', { href: '/pdf-organizer' }, 'Open the page organiser: drag, turn and delete page thumbnails')) : null,
+    tool.id === 'multi-tool-pdf' ? h('p', {}, h('a', { href: '/pdf-organizer' }, t('Open the page organiser: drag, turn and delete page thumbnails'))) : null,
   );
 }
 
@@ -49,8 +52,8 @@ function actionsPanel(tool, getInput) {
   const out = h('div.action-output');
   return h(
     'section.card.tool-actions',
-    { 'aria-label': 'More' },
-    h('h2', {}, 'More'),
+    { 'aria-label': t('More') },
+    h('h2', {}, t('More')),
     h('ul.action-list', {}, actions.map((a) => h('li', {}, h('strong', {}, humanize(a.name)), `: ${a.summary}`))),
     h(
       'div.actions',
@@ -64,10 +67,10 @@ function actionsPanel(tool, getInput) {
             onClick: async () => {
               const body = getInput();
               if (!body) {
-                clear(out, errorMessage('Drop a file above first.'));
+                clear(out, errorMessage(t('Drop a file above first.')));
                 return;
               }
-              clear(out, h('p.muted', {}, 'Working…'));
+              clear(out, h('p.muted', {}, t('Working…')));
               try {
                 const reply = body instanceof FormData ? (await upload(action.endpoint, body)).json : await api.post(action.endpoint, body);
                 clear(out, h('p', {}, action.summary), h('pre', {}, JSON.stringify(reply, null, 2)));
@@ -88,10 +91,10 @@ export async function render(main, ctx) {
   await loadCatalog();
   const tool = state.toolById.get(ctx.params.toolId);
   if (!tool || tool.section !== ctx.params.section) {
-    ctx.setTitle('Tool not found');
+    ctx.setTitle(t('Tool not found'));
     append(main,
-      h('h1', {}, 'Tool not found'),
-      h('p', {}, 'This tool does not exist or an administrator turned it off. ', h('a', { href: '/' }, 'See all tools')),
+      h('h1', {}, t('Tool not found')),
+      h('p', {}, t('This tool does not exist or an administrator turned it off.'), ' ', h('a', { href: '/' }, t('See all tools'))),
     );
     return;
   }
@@ -108,15 +111,15 @@ export async function render(main, ctx) {
   const progress = progressBar();
   const resultSlot = h('div.result-slot');
   const message = h('div.error-slot');
-  const run = h('button.primary.run', { type: 'submit' }, 'Run');
-  const cancel = h('button.secondary', { type: 'button', hidden: true }, 'Cancel');
+  const run = h('button.primary.run', { type: 'submit' }, t('Run'));
+  const cancel = h('button.secondary', { type: 'button', hidden: true }, t('Cancel'));
   const modeNote = h('p.mode-note.muted', { 'aria-live': 'polite' });
 
   const drop = takesFiles
     ? dropZone({
         multiple: true,
-        label: single ? 'Drop a file here (several run as a batch)' : `Drop up to ${tool.inputs.maxFiles} files here`,
-        hint: tool.inputs.minFiles === 0 ? 'Optional: this tool also works without a file.' : '',
+        label: single ? t('Drop a file here (several run as a batch)') : t('Drop up to {count} files here', { count: tool.inputs.maxFiles }),
+        hint: tool.inputs.minFiles === 0 ? t('Optional: this tool also works without a file.') : '',
         // Multi-file tools (merge, collage, stitch ...) take the files in the order shown.
         reorder: !single,
         onChange: (files) => {
@@ -137,8 +140,8 @@ export async function render(main, ctx) {
             'div.chosen',
             {},
             thumbnail(file),
-            h('span', {}, 'Library file: ', h('strong.file-name', {}, file.originalName), h('span.muted', {}, ` v${file.version} · ${formatBytes(file.size)}`)),
-            h('button.icon', { type: 'button', 'aria-label': 'Do not use the library file', onClick: () => setLibraryFile(null) }, '×'),
+            h('span', {}, t('Library file:'), ' ', h('strong.file-name', {}, file.originalName), h('span.muted', {}, ` v${file.version} · ${formatBytes(file.size)}`)),
+            h('button.icon', { type: 'button', 'aria-label': t('Do not use the library file'), onClick: () => setLibraryFile(null) }, '×'),
           )
         : null,
     );
@@ -151,17 +154,17 @@ export async function render(main, ctx) {
   }
 
   function updateMode(files) {
-    if (libraryFile) modeNote.textContent = 'The result is saved as the next version of the library file.';
-    else if (isBatch(files)) modeNote.textContent = `Batch: each of the ${files.length} files is processed on its own; you get one ZIP.`;
+    if (libraryFile) modeNote.textContent = t('The result is saved as the next version of the library file.');
+    else if (isBatch(files)) modeNote.textContent = t('Batch: each of the {count} files is processed on its own; you get one ZIP.', { count: files.length });
     else modeNote.textContent = '';
-    run.textContent = isBatch(files) ? `Run on ${files.length} files` : 'Run';
+    run.textContent = isBatch(files) ? t('Run on {count} files', { count: files.length }) : t('Run');
   }
 
   const inputsSection = takesFiles
     ? h(
         'section.card.inputs',
-        { 'aria-label': 'Input' },
-        h('h2', {}, 'Input'),
+        { 'aria-label': t('Input') },
+        h('h2', {}, t('Input')),
         drop.element,
         state.can('files:own') && tool.inputs.minFiles <= 1
           ? h('div.library-row', {}, libraryPicker({ onPick: setLibraryFile, accepts: tool.inputs.accepts || [] }), libraryChoice)
@@ -177,8 +180,8 @@ export async function render(main, ctx) {
     inputsSection,
     h(
       'section.card.settings',
-      { 'aria-label': 'Settings' },
-      h('div.card-head', {}, h('h2', {}, 'Settings'), h('button.linkish', { type: 'button', onClick: () => settings.reset() }, 'Reset to defaults')),
+      { 'aria-label': t('Settings') },
+      h('div.card-head', {}, h('h2', {}, t('Settings')), h('button.linkish', { type: 'button', onClick: () => settings.reset() }, t('Reset to defaults'))),
       settings.element,
     ),
     h('div.run-bar', {}, run, cancel, message),
@@ -186,7 +189,7 @@ export async function render(main, ctx) {
 
   function showProblem(err) {
     if (err.code === 'CANCELED') {
-      clear(message, notice('Canceled: nothing was kept.'));
+      clear(message, notice(t('Canceled: nothing was kept.')));
       return;
     }
     if (err instanceof FormError || err.details) {
@@ -200,7 +203,7 @@ export async function render(main, ctx) {
         }
       }
       if (!Object.keys(rest).length) {
-        showError(message, err instanceof FormError ? 'Check the marked settings.' : `${err.message.split(': ')[0]}: see the marked settings.`);
+        showError(message, err instanceof FormError ? t('Check the marked settings.') : t('{problem}: see the marked settings.', { problem: err.message.split(': ')[0] }));
         return;
       }
     }
@@ -223,9 +226,9 @@ export async function render(main, ctx) {
   function checkInputs(files) {
     if (!takesFiles) return null;
     if (!libraryFile && files.length < tool.inputs.minFiles) {
-      return tool.inputs.minFiles === 1 ? 'Choose a file first.' : `Choose at least ${tool.inputs.minFiles} files.`;
+      return tool.inputs.minFiles === 1 ? t('Choose a file first.') : t('Choose at least {count} files.', { count: tool.inputs.minFiles });
     }
-    if (!single && files.length > tool.inputs.maxFiles) return `This tool takes at most ${tool.inputs.maxFiles} files.`;
+    if (!single && files.length > tool.inputs.maxFiles) return t('This tool takes at most {count} files.', { count: tool.inputs.maxFiles });
     return null;
   }
 
@@ -244,7 +247,7 @@ export async function render(main, ctx) {
     const missing = extras.find((e) => e.required && !e.file());
     if (missing && !isBatch(files)) {
       const slot = missing.element.querySelector('.field-error');
-      slot.textContent = 'Required';
+      slot.textContent = t('Required');
       slot.hidden = false;
       return;
     }
@@ -298,7 +301,7 @@ export async function render(main, ctx) {
   const note = modelNote(tool, {
     onInstalled: async () => {
       await loadCatalog({ force: true });
-      noteSlot.replaceChildren(notice(`The ${tool.featureName || tool.feature} model is installed: the tool is ready.`));
+      noteSlot.replaceChildren(notice(t('The {model} model is installed: the tool is ready.', { model: tool.featureName || tool.feature })));
     },
   });
   const noteSlot = h('div.tool-page-note', { hidden: !note }, note);
@@ -325,10 +328,10 @@ export async function render(main, ctx) {
       ),
     ),
   );
-  if (!takesFiles) main.querySelector('.tool-form').prepend(notice('This tool makes its output from the settings alone.'));
+  if (!takesFiles) main.querySelector('.tool-form').prepend(notice(t('This tool makes its output from the settings alone.')));
   if (!state.can('tools:use')) {
     run.disabled = true;
-    showError(message, 'Your role does not include running tools (tools:use).');
+    showError(message, t('Your role does not include running tools (tools:use).'));
   }
 
   const preset = ctx.query.get('fileId');
