@@ -173,7 +173,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             task.cancel()
         # Bounded, so that one background loop slow to notice its cancellation never hangs a shutdown.
         await asyncio.wait(cleanups, timeout=10)
-        await run_in_threadpool(key_usage.flush_now)  # lastUsedAt noted since the last round
+        await run_in_threadpool(key_usage.flush_at_shutdown)  # lastUsedAt noted since the last round
         await close_mcp(app)
         await automations.close()
         await runner.close()

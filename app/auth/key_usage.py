@@ -42,10 +42,21 @@ def flush(db: Session) -> int:
 
 
 def flush_now() -> int:
+    with _lock:
+        if not _pending:  # the common case at shutdown: nothing to write, no connection needed
+            return 0
     from app.db import session_scope
 
     with session_scope() as db:
         return flush(db)
+
+
+def flush_at_shutdown() -> None:
+    """The last round; a database already gone only loses these timestamps, never the shutdown."""
+    try:
+        flush_now()
+    except Exception:
+        log.warning("writing API keys' lastUsedAt at shutdown failed", exc_info=True)
 
 
 async def flush_forever(interval_s: float = FLUSH_INTERVAL_S) -> None:
