@@ -324,7 +324,7 @@ def test_a_batch_runs_on_both_workers_at_once_and_a_pipeline_batch_fans_out_too(
         r = a.post(
             "/api/v1/tools/files/test-sleep/batch?async=true",
             files=files,
-            data={"settings": json.dumps({"seconds": 4, "steps": 8})},
+            data={"settings": json.dumps({"seconds": 8, "steps": 8})},  # long enough to be seen side by side
         )
         assert r.status_code == 202, r.text
         batch_id = r.json()["jobId"]
@@ -334,8 +334,8 @@ def test_a_batch_runs_on_both_workers_at_once_and_a_pipeline_batch_fans_out_too(
             return {w["pid"] for w in found if any(j.startswith(batch_id + ".") for j in w["runningJobs"])}
 
         # One task per file: the two workers (two jobs at once each) run the batch's files side by side.
-        wait_until(lambda: len(busy_workers()) == 2, 30, "both workers to run the batch's files")
-        event = terminal(b, batch_id, limit=90)
+        wait_until(lambda: len(busy_workers()) == 2, 60, "both workers to run the batch's files")
+        event = terminal(b, batch_id, limit=120)
         assert event["status"] == "completed" and event["completedFiles"] == 4, event
 
         steps = [{"toolId": "resize", "settings": {"width": 20}}, {"toolId": "rotate", "settings": {"angle": 90}}]
