@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import pyvips
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -210,3 +212,15 @@ def sse_events(client: httpx.Client, job_id: str, limit: float = 60) -> Iterator
         for line in r.iter_lines():
             if line.startswith("data: "):
                 yield json.loads(line[6:])
+
+
+# The scaled mode's tests need PostgreSQL shared by several processes (SQLite is one process's file).
+NEEDS_POSTGRES = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"),
+    reason="the scaled mode needs PostgreSQL shared by several processes: set TEST_DATABASE_URL",
+)
+
+
+def jpeg(width: int = 64, height: int = 48) -> bytes:
+    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=40)
+    return noise.bandjoin([noise, noise]).cast("uchar").write_to_buffer(".jpg", Q=90)

@@ -16,26 +16,22 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.cluster.helpers import Cluster, RedisServer, free_port, postgres_database, sse_events, wait_until
-from tests.cluster.test_scaled import jpeg
+from tests.cluster.helpers import (
+    NEEDS_POSTGRES,
+    Cluster,
+    RedisServer,
+    jpeg,
+    postgres_database,
+    sse_events,
+    wait_until,
+)
 from tests.engine.helpers import TOOL_MODULES
 
 pytestmark = [
-    pytest.mark.skipif(
-        not os.environ.get("TEST_DATABASE_URL"),
-        reason="the scaled mode needs PostgreSQL shared by several processes: set TEST_DATABASE_URL",
-    ),
+    NEEDS_POSTGRES,
     pytest.mark.timeout(300),
 ]
 FILES = 10
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

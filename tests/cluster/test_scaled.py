@@ -28,9 +28,10 @@ from app import __version__
 from tests.ai.test_features import double_model, write_manifest
 from tests.cluster.helpers import (
     ADMIN_PASSWORD,
+    NEEDS_POSTGRES,
     Cluster,
     RedisServer,
-    free_port,
+    jpeg,
     postgres_database,
     process_gone,
     sse_events,
@@ -40,26 +41,10 @@ from tests.cluster.helpers import (
 from tests.engine.helpers import TOOL_MODULES
 
 pytestmark = [
-    pytest.mark.skipif(
-        not os.environ.get("TEST_DATABASE_URL"),
-        reason="the scaled mode needs PostgreSQL shared by several processes: set TEST_DATABASE_URL",
-    ),
+    NEEDS_POSTGRES,
     pytest.mark.timeout(300),
 ]
 HEARTBEAT_TIMEOUT_S = 4
-
-
-def jpeg(width: int = 64, height: int = 48) -> bytes:
-    noise = pyvips.Image.gaussnoise(width, height, mean=128, sigma=40)
-    return noise.bandjoin([noise, noise]).cast("uchar").write_to_buffer(".jpg", Q=90)
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

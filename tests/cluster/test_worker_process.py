@@ -29,34 +29,23 @@ from app import __version__
 from app.cluster.executor import REQUEUED_MESSAGE
 from app.migrate import alembic_config, head_revisions
 from tests.cluster.helpers import (
+    NEEDS_POSTGRES,
     NOT_INHERITED,
     ROOT,
     Cluster,
     RedisServer,
-    free_port,
+    jpeg,
     postgres_database,
     process_gone,
     stop,
     wait_until,
 )
-from tests.cluster.test_scaled import jpeg
 from tests.engine.helpers import TOOL_MODULES
 
 pytestmark = [
-    pytest.mark.skipif(
-        not os.environ.get("TEST_DATABASE_URL"),
-        reason="the scaled mode needs PostgreSQL shared by several processes: set TEST_DATABASE_URL",
-    ),
+    NEEDS_POSTGRES,
     pytest.mark.timeout(300),
 ]
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
