@@ -166,10 +166,10 @@ def new_page(browser: Browser, server: Server) -> Iterator[Any]:
     contexts: list[BrowserContext] = []
     watchers: list[PageErrors] = []
 
-    def make(width: int = 1280, height: int = 900) -> Page:
-        context = browser.new_context(
-            base_url=server.base, viewport={"width": width, "height": height}, accept_downloads=True
-        )
+    def make(width: int = 1280, height: int = 900, **options: Any) -> Page:
+        """options: further browser-context settings (locale, timezone_id, base_url of another server)."""
+        options.setdefault("base_url", server.base)
+        context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True, **options)
         contexts.append(context)
         page = context.new_page()
         watchers.append(PageErrors(page))

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.web.conftest import (
     ADMIN_PASSWORD,
-    PageErrors,
     Server,
     change_first_password,
     screenshot,
@@ -27,23 +26,13 @@ FORMATS = """async () => {
 
 
 @pytest.fixture
-def page_in(browser: Browser, server: Server) -> Iterator[Callable[..., Page]]:
-    """Pages in fresh browser contexts with a browser language (navigator.languages) of the test's choice."""
-    contexts: list[BrowserContext] = []
-    watchers: list[PageErrors] = []
+def page_in(new_page: Callable[..., Page], server: Server) -> Callable[..., Page]:
+    """Pages with a browser language (navigator.languages) of the test's choice, dates shown in UTC."""
 
     def make(locale: str, base: str | None = None) -> Page:
-        context = browser.new_context(base_url=base or server.base, locale=locale, timezone_id="UTC")
-        contexts.append(context)
-        page = context.new_page()
-        watchers.append(PageErrors(page))
-        return page
+        return new_page(locale=locale, timezone_id="UTC", base_url=base or server.base)
 
-    yield make
-    for context in contexts:
-        context.close()
-    problems = [e for w in watchers for e in w.errors]
-    assert not problems, "the page reported errors:\n" + "\n".join(problems)
+    return make
 
 
 def log_in(page: Page, then: str = "/", password: str = ADMIN_PASSWORD) -> Page:
