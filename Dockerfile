@@ -33,7 +33,9 @@ RUN set -eux; \
 COPY app ./app
 COPY alembic ./alembic
 COPY alembic.ini ./
-RUN pip install --no-deps -e .
+RUN pip install --no-deps -e . && python -m compileall -q app
+# Bytecode made here: the service can't write app/ (and PYTHONDONTWRITEBYTECODE says not to), and
+# compiling ~400 modules from source would add 0.3 s to every start.
 
 # Code stays owned by root (read-only for the service); only /data belongs to lutra.
 RUN set -eux; \

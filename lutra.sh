@@ -85,6 +85,9 @@ install_test_tools() {
 setup() {
   install_system_packages
   install_python_packages "$(python_extras "${1:-}")"
+  # Bytecode for the app's modules, also where PYTHONDONTWRITEBYTECODE is set: compiling ~400 modules
+  # from source adds 0.3 s to every start. Only changed files are compiled again.
+  .venv/bin/python -m compileall -q app >/dev/null
 }
 
 case "${1:-}" in

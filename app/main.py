@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -28,6 +29,7 @@ from app.db import dispose_engine, init_engine, session_scope
 from app.docs import mount_docs_assets
 from app.docs import router as docs_router
 from app.engine import registry
+from app.engine.media import lazy_vips
 from app.engine.runner import Runner
 from app.features.routes import router as features_router
 from app.files.routes import router as files_router
@@ -122,6 +124,15 @@ async def probe_ai(app: FastAPI) -> None:
         log.info("AI: ONNX Runtime not installed; AI tools answer 501 (install the 'ai' extra)")
 
 
+def settle_start_up_objects() -> None:
+    """`lutra serve` starts with the cyclic garbage collector off (app.cli): what start-up built lives as
+    long as the process, so it moves to the permanent generation, where no collection scans it again
+    (shorter pauses under load too), and the collector comes back on for what requests allocate."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
@@ -165,6 +176,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         else loop.create_task(automations.run_forever()),
         node.add_exclusive("webhooks", dispatcher.run_forever) if node else loop.create_task(dispatcher.run_forever()),
     ]
+    settle_start_up_objects()
     log.info("Lutra %s ready on port %s (data in %s)", __version__, settings.port, settings.data_dir)
     try:
         yield
@@ -192,6 +204,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+    lazy_vips.defer()  # before the tool modules import it: the server rarely needs libvips itself
     registry.load_all()
     install_error_handlers(app)
     # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.

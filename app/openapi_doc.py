@@ -13,6 +13,8 @@ import copy
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -104,13 +106,31 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _routes_for_document(app: FastAPI) -> list[BaseRoute]:
+    """The app's routes with each tool's own documented routes where the shared tool routes are."""
+    from app.jobs.tool_routes import SERVING_PATHS, documented_routes
+
+    routes = list(app.routes)
+    first_tool_route = next((i for i, r in enumerate(routes) if getattr(r, "path", None) in SERVING_PATHS), len(routes))
+    return [*routes[:first_tool_route], *documented_routes(), *routes[first_tool_route:]]
+
+
 def install(app: FastAPI) -> None:
-    """Makes app.openapi() return the corrected document (built once, then cached by FastAPI)."""
-    generate = app.openapi
+    """Makes app.openapi() return the corrected document (built once, on first request, then cached)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            spec = generate()
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                summary=app.summary,
+                description=app.description,
+                routes=_routes_for_document(app),
+                tags=app.openapi_tags,
+                servers=app.servers,
+                separate_input_output_schemas=app.separate_input_output_schemas,
+            )
             app.openapi_schema = document_errors(inline_local_refs(spec))
         return app.openapi_schema
 

@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,6 +32,25 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 HEALTH_BUDGET_S = 0.2
 PASSWORD = "load-password-1"
+# The health probe: asks every 50 ms until told to stop on stdin; prints "status seconds" per probe.
+_POLLER = """
+import sys, threading, time, httpx
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+seen = []
+with httpx.Client(base_url=sys.argv[1], timeout=10) as hc:
+    hc.get("/api/v1/health")
+    print("ready", flush=True)
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            status = hc.get("/api/v1/health").status_code
+        except httpx.HTTPError:
+            status = 0
+        seen.append(f"{status} {time.perf_counter() - started:.6f}")
+        time.sleep(0.05)
+print("\\n".join(seen))
+"""
 
 
 @dataclass
@@ -152,7 +170,6 @@ async def _run(base: str, token: str, uploads: int, size: int) -> LoadReport:
     sent: dict[str, str] = {}  # file id -> sha256 of what was sent
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=uploads + 4, max_keepalive_connections=uploads + 4)
-    stop = threading.Event()
 
     async def upload(client: httpx.AsyncClient, index: int) -> None:
         body = random.Random(index).randbytes(size)  # made when sent: 1,000 x 5 MB never sit in memory at once
@@ -169,29 +186,23 @@ async def _run(base: str, token: str, uploads: int, size: int) -> LoadReport:
         if r.status_code == 201:
             sent[r.json()["files"][0]["id"]] = hashlib.sha256(body).hexdigest()
 
-    def poll_health() -> None:
-        # A thread with its own connection: the uploads' event loop must not delay the measurement.
-        with httpx.Client(base_url=base, timeout=10) as hc:
-            while not stop.is_set():
-                started = time.perf_counter()
-                try:
-                    r = hc.get("/api/v1/health")
-                    report.health_statuses[r.status_code] += 1
-                except httpx.HTTPError:
-                    report.health_statuses[0] += 1
-                report.health_latencies.append(time.perf_counter() - started)
-                time.sleep(0.05)
-
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120, limits=limits) as client:
-        poller = threading.Thread(target=poll_health, daemon=True)
-        poller.start()
-        await asyncio.sleep(0.2)
+        # Its own process, like an orchestrator's probe: in a thread here it would wait on this process's
+        # GIL (the uploads' loop makes and hashes the bodies) and measure the client, not the server.
+        poller = subprocess.Popen(
+            [sys.executable, "-c", _POLLER, base], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert poller.stdout is not None and poller.stdin is not None
+        poller.stdout.readline()  # "ready": its first probe answered
         started = time.monotonic()
         await asyncio.gather(*(upload(client, i) for i in range(uploads)))
         report.seconds = time.monotonic() - started
         await asyncio.sleep(0.3)  # health right after the load, too
-        stop.set()
-        poller.join()
+        out, _ = poller.communicate("stop\n", timeout=30)
+        for line in out.splitlines():
+            status, seconds = line.split()
+            report.health_statuses[int(status)] += 1
+            report.health_latencies.append(float(seconds))
         for file_id, digest in sent.items():
             r = await client.get(f"/api/v1/files/{file_id}/download")
             if r.status_code != 200 or hashlib.sha256(r.content).hexdigest() != digest:

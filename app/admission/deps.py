@@ -69,11 +69,18 @@ async def admit_upload(request: Request, principal: CurrentUser) -> AsyncIterato
         yield
 
 
-async def admit_job(request: Request, principal: CurrentUser) -> AsyncIterator[None]:
-    """admit_upload, and a place for one more job within MAX_QUEUED_JOBS(_PER_USER)."""
+@asynccontextmanager
+async def job_admitted(request: Request, principal: Principal) -> AsyncIterator[None]:
+    """The free-disk floor, a place for one more job within MAX_QUEUED_JOBS(_PER_USER), an upload slot."""
     check_floor(get_settings())
     await check_job_room(principal)
     async with _upload_slot(request, principal):
+        yield
+
+
+async def admit_job(request: Request, principal: CurrentUser) -> AsyncIterator[None]:
+    """admit_upload, and a place for one more job within MAX_QUEUED_JOBS(_PER_USER)."""
+    async with job_admitted(request, principal):
         yield
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.engine.media import lazy_vips
 from app.errors import BadRequest, UnsupportedMedia
 from app.settings.service import get_text
 
@@ -56,7 +57,7 @@ def _kind(data: bytes) -> str | None:
 
 def save_logo(data: bytes) -> tuple[int, int]:
     """Decodes a PNG or WebP upload and stores it re-encoded as PNG (metadata dropped); returns its size."""
-    import pyvips
+    pyvips = lazy_vips.load()
 
     kind = _kind(data)
     if kind is None:

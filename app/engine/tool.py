@@ -34,7 +34,8 @@ Section = Literal["image", "video", "audio", "pdf", "files"]
 class ToolSettings(BaseModel):
     """Base of every tool's settings model: unknown keys are rejected so typos surface as 400s."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: 240 settings models; each is built on its first use (a request, the catalog), not at start-up.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class NoSettings(ToolSettings):

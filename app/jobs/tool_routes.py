@@ -1,4 +1,4 @@
-"""/api/v1/tools: the catalog, and one POST route per registered tool (so each is documented)."""
+"""/api/v1/tools: the catalog, and the routes that run every tool (each documented with its own schema)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import contextlib
 import re
 import shutil
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.routing import BaseRoute
 
-from app.admission.deps import JOB_ADMISSION
+from app.admission.deps import job_admitted
 from app.auth.principal import Principal
 from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
@@ -34,6 +36,12 @@ from app.settings import service as runtime_settings
 router = APIRouter(tags=["tools"])
 ToolUser = Annotated[Principal, Depends(require("tools:use"))]
 MAIN_FIELDS = ("file", "files", "file[]", "files[]")
+# The routes that serve every tool: run, batch, an action (in this order: "batch" is not an action).
+SERVING_PATHS = (
+    "/api/v1/tools/{section}/{tool_id}",
+    "/api/v1/tools/{section}/{tool_id}/batch",
+    "/api/v1/tools/{section}/{tool_id}/{action}",
+)
 
 
 def _read_visibility() -> tuple[set[str], bool]:
@@ -384,17 +392,20 @@ def _handlers(tool: Tool, run_batch: Any) -> tuple[Any, Any]:
     return handler, batch_handler
 
 
-def add_tool_routes(app: FastAPI) -> None:
-    """One route per tool (documented with its own settings schema), then the unknown-tool fallbacks."""
+def documented_routes() -> list[BaseRoute]:
+    """One route per tool, its action and its batch, each with its own settings schema: for the OpenAPI
+    document only (app.openapi_doc builds it from these on first request). Requests are served by the
+    three routes of add_tool_routes: registering ~500 routes took half a second of every start-up, and
+    matching a request against them a millisecond of every request."""
     from app.jobs.batch import run_batch
 
+    router = APIRouter()
     for tool in registry.all_tools():
         handler, batch_handler = _handlers(tool, run_batch)
         handler.__name__ = f"tool_{tool.id.replace('-', '_')}"
         batch_handler.__name__ = f"batch_{tool.id.replace('-', '_')}"
-        # Building the settings JSON Schema is the costly part of start-up: once per tool.
         request_body = _openapi_for(tool)
-        app.add_api_route(
+        router.add_api_route(
             tool.path,
             handler,
             methods=["POST"],
@@ -404,20 +415,18 @@ def add_tool_routes(app: FastAPI) -> None:
             openapi_extra=request_body,
             status_code=202 if tool.long else 200,
             responses=ACCEPTED_RESPONSE if tool.long else DONE_RESPONSE,
-            dependencies=[JOB_ADMISSION],
         )
         for act in registry.actions_of(tool.id):
-            app.add_api_route(
+            router.add_api_route(
                 f"{tool.path}/{act.name}",
                 _action_handler(tool, act),
                 methods=["POST"],
                 summary=f"{tool.title}: {act.summary}",
                 tags=[f"tools: {tool.section}"],
                 openapi_extra=request_body,
-                dependencies=[JOB_ADMISSION],
             )
         if tool.inputs.takes_files:
-            app.add_api_route(
+            router.add_api_route(
                 tool.path + "/batch",
                 batch_handler,
                 methods=["POST"],
@@ -430,14 +439,39 @@ def add_tool_routes(app: FastAPI) -> None:
                     " `?async=true` answers 202 {jobId} and the ZIP becomes the job's result (downloadUrl)."
                 ),
                 openapi_extra=request_body,
-                dependencies=[JOB_ADMISSION],
             )
+    return list(router.routes)
 
-    async def unknown_tool(section: str, tool_id: str, _: ToolUser) -> Any:
-        await find_tool(section, tool_id)
-        raise NotFound("Tool not found", code="TOOL_NOT_FOUND")
 
-    app.add_api_route("/api/v1/tools/{section}/{tool_id}", unknown_tool, methods=["POST"], include_in_schema=False)
-    app.add_api_route(
-        "/api/v1/tools/{section}/{tool_id}/batch", unknown_tool, methods=["POST"], include_in_schema=False
-    )
+async def _admitted_tool(section: str, tool_id: str, request: Request, principal: ToolUser) -> AsyncIterator[Tool]:
+    """The tool a request names (404, or 501 for an AI tool without its models), then admission (507, 429,
+    503), in that order: a request for a tool that does not exist is told so, whatever the load."""
+    tool = await usable_tool(section, tool_id)
+    async with job_admitted(request, principal):
+        yield tool
+
+
+# scope="function": the upload slot is released when the handler returns, not after the answer is sent.
+AdmittedTool = Annotated[Tool, Depends(_admitted_tool, scope="function")]
+
+
+def add_tool_routes(app: FastAPI) -> None:
+    """Every tool through three routes; the tool comes from the path (a dictionary lookup)."""
+    from app.jobs.batch import run_batch
+
+    async def tool_route(request: Request, principal: ToolUser, tool: AdmittedTool) -> Any:
+        return await run_tool(request, principal, tool)
+
+    async def batch_route(request: Request, principal: ToolUser, tool: AdmittedTool) -> Any:
+        if not tool.inputs.takes_files:
+            raise NotFound(f'Tool "{tool.id}" takes no files, so it has no batch route', code="NOT_FOUND")
+        return await run_batch(request, principal, tool)
+
+    async def action_route(request: Request, principal: ToolUser, tool: AdmittedTool, action: str) -> Any:
+        found = next((a for a in registry.actions_of(tool.id) if a.name == action), None)
+        if found is None:
+            raise NotFound(f'Tool "{tool.id}" has no action "{action[:64]}"', code="NOT_FOUND")
+        return await run_action(request, principal, tool, found)
+
+    for path, endpoint in zip(SERVING_PATHS, (tool_route, batch_route, action_route), strict=True):
+        app.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)

@@ -22,8 +22,9 @@ def _first_line(cmd: list[str], pattern: str) -> str | None:
 @lru_cache
 def engine_versions() -> dict[str, str | None]:
     try:
-        import pyvips
+        from app.engine.media import lazy_vips
 
+        pyvips = lazy_vips.load()
         vips: str | None = f"{pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
     except Exception:  # libvips missing or broken: report it, don't fail health
         vips = None

@@ -29,7 +29,7 @@ CAST = 4.0  # auto neutralises a mean Lab a*/b* offset larger than this
 SOFT = 120.0  # auto sharpens below this Laplacian variance (measured at ANALYSIS_SIDE)
 ANALYSIS_SIDE = 1024  # measurements run on a copy at most this large: fast, and comparable across sizes
 
-_LAPLACIAN = pyvips.Image.new_from_array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
+LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]  # made into an image when used: no libvips at import
 
 
 class ImageEnhancementSettings(ToolSettings):
@@ -56,7 +56,7 @@ def analyse(image: pyvips.Image) -> dict[str, Any]:
     luma8 = adjust.to_uchar(adjust.clamp(luma, 0, 255))
     hsv = colour.colourspace("hsv")
     lab = colour.colourspace("lab")
-    laplacian = luma.conv(_LAPLACIAN, precision="float")
+    laplacian = luma.conv(pyvips.Image.new_from_array(LAPLACIAN), precision="float")
     return {
         "width": image.width,
         "height": vips.page_height(image),

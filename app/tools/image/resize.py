@@ -99,7 +99,7 @@ class ResizeSettings(ToolSettings):
         return self
 
 
-Thumb = Callable[..., pyvips.Image]
+Thumb = Callable[..., "pyvips.Image"]
 
 
 def _plan(settings: ResizeSettings, src_w: int, src_h: int) -> tuple[Fit, int | None, int | None]:
