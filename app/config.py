@@ -239,10 +239,12 @@ class Settings(BaseSettings):
         return self.max_upload_size_mb * 1024 * 1024 if self.max_upload_size_mb else UNLIMITED_UPLOAD_BYTES
 
 
+@lru_cache  # read on every upload's admission; os.cpu_count() reads a file in /sys each time
 def _cores() -> int:
     return os.cpu_count() or 1
 
 
+@lru_cache
 def _memory_gb() -> int:
     try:
         return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3) or 1

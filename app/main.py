@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from app import __version__, openapi_doc
+from app.admission.early import EarlyRefusal
 from app.api_keys.routes import router as api_keys_router
 from app.audit.routes import router as audit_router
 from app.auth import key_usage
@@ -53,6 +54,7 @@ from app.quotas import service as quotas
 from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
+from app.system import db_probe
 from app.system.bootstrap import bootstrap
 from app.system.leftovers import remove_leftovers
 from app.system.maintenance import describe_startup_error
@@ -169,6 +171,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.create_task(idempotency.cleanup_forever()),
         loop.create_task(key_usage.flush_forever()),
         loop.create_task(probe_ai(app)),
+        loop.create_task(db_probe.probe.refresh_forever()),  # health reads its last answer, never waits
         # Scaled mode: one automation loop and one webhook dispatcher per deployment, on the node
         # holding each lease.
         node.add_exclusive("automations", automations.run_forever)
@@ -210,6 +213,8 @@ def create_app() -> FastAPI:
     # Inside the rate-limit headers: a replayed answer gets this request's counters, not the first one's.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(StateHeadersMiddleware)
+    # Inside the X-API-Key translation (it reads the Authorization header), outside everything else.
+    app.add_middleware(EarlyRefusal, fastapi_app=app)
     app.add_middleware(ApiKeyHeaderMiddleware)
     add_cors(app, get_settings())
     proxies = get_settings().trusted_proxies

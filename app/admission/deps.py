@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
 from app.admission.disk import check_floor
+from app.admission.early import TAKES_A_SLOT, slots_of
 from app.admission.slots import UploadSlots, busy, too_many
 from app.auth.principal import Principal
 from app.config import get_settings
@@ -26,10 +27,7 @@ UNFINISHED = ("queued", "processing")
 
 
 def upload_slots(request: Request) -> UploadSlots:
-    state = request.app.state
-    if getattr(state, "upload_slots", None) is None:
-        state.upload_slots = UploadSlots()
-    return state.upload_slots
+    return slots_of(request.app)
 
 
 def _unfinished_jobs(user_id: str) -> tuple[int, int]:
@@ -84,6 +82,7 @@ async def admit_job(request: Request, principal: CurrentUser) -> AsyncIterator[N
         yield
 
 
+TAKES_A_SLOT.update({admit_upload, admit_job})
 # For add_api_route(dependencies=...) and route decorators; scope="function" releases the slot when
 # the handler returns, not after the answer has been sent.
 UPLOAD_ADMISSION: Any = Depends(admit_upload, scope="function")

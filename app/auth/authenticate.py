@@ -58,6 +58,15 @@ def _key_query() -> Select[tuple[ApiKey, User, list[str]]]:
     )
 
 
+def cached_principal(raw: str, *, is_key: bool) -> Principal | None:
+    """The credential's principal from the in-memory cache, or None (look it up with from_api_key or
+    from_session_token). A key's use is noted either way."""
+    principal = principals.get(tokens.hash_token(raw))
+    if principal is not None and is_key and principal.api_key_id is not None:
+        key_usage.note_used(principal.api_key_id)
+    return principal
+
+
 def from_api_key(db: Session, raw: str) -> Principal:
     if not tokens.looks_like_api_key(raw):
         raise AuthRequired("Invalid API key", code="INVALID_API_KEY")

@@ -96,9 +96,9 @@ def login(body: LoginBody, request: Request, response: Response, db: SessionDep,
     return body
 
 
-def _caller_if_any(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
+async def _caller_if_any(request: Request, settings: SettingsDep) -> Principal | None:
     try:
-        return authenticated_even_if_must_change(request, db, settings)
+        return await authenticated_even_if_must_change(request, settings)
     except AuthRequired:
         return None
 

@@ -89,7 +89,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-
 def write_atomically(produced: Path, folder: Path, name: str, on_conflict: str) -> Path | None:
     """Copies a result into place under a temporary name, flushes it and renames it; None when skipped."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -117,7 +117,7 @@ async def convert(request: Request, principal: ToolUser) -> Any:
             raise BadRequest("No file provided", code="NO_FILE")
         target_name = form.fields.get("to") or parse_settings_text(form.fields.get("settings")).get("to")
         if not isinstance(target_name, str) or not target_name.strip():
-            raise BadRequest('Say the target format as `to` (e.g. to=pdf)', code="NO_TARGET")
+            raise BadRequest("Say the target format as `to` (e.g. to=pdf)", code="NO_TARGET")
         graph = await current_graph()
         target = _known(graph, target_name, "target")
         source = await run_in_threadpool(sniff_file, main[0].path)

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.routing import BaseRoute
 
 from app.admission.deps import job_admitted
+from app.admission.early import TAKES_A_SLOT
 from app.auth.principal import Principal
 from app.db import get_engine, session_scope
 from app.deps import CurrentUser, require
@@ -451,6 +452,7 @@ async def _admitted_tool(section: str, tool_id: str, request: Request, principal
         yield tool
 
 
+TAKES_A_SLOT.add(_admitted_tool)
 # scope="function": the upload slot is released when the handler returns, not after the answer is sent.
 AdmittedTool = Annotated[Tool, Depends(_admitted_tool, scope="function")]
 

@@ -25,10 +25,10 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 UserAdmin = Annotated[Principal, Depends(require("users:manage"))]
 
 
-def signed_in_or_enrolling(request: Request, db: SessionDep, settings: SettingsDep) -> Principal:
+async def signed_in_or_enrolling(request: Request, settings: SettingsDep) -> Principal:
     """Any signed-in caller, including a session that may only enrol (MFA_ENROLMENT_REQUIRED); a
     temporary password is changed first."""
-    principal = authenticated_even_if_must_change(request, db, settings)
+    principal = await authenticated_even_if_must_change(request, settings)
     if principal.must_change_password:
         raise Forbidden("Password change required before continuing", code="MUST_CHANGE_PASSWORD")
     return principal

@@ -5,50 +5,32 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from app import __version__
 from app.admission.disk import below_floor
 from app.auth.principal import Principal
 from app.config import get_settings
-from app.db import get_engine, pool_saturated, probe_engine
+from app.db import get_engine, pool_saturated
 from app.deps import CurrentUser, SessionDep, require
+from app.engine.runner import Runner
 from app.models import User
+from app.system import db_probe
 from app.system.versions import engine_versions
 
 router = APIRouter(tags=["system"])
 STARTED = time.monotonic()
 HealthReader = Annotated[Principal, Depends(require("system:health"))]
-# A database that stops answering (network partition, stuck server) must read as unhealthy, not hang
-# the probe: orchestrators give up on a health check after a few seconds.
-DB_CHECK_TIMEOUT_S = 2.0
-# Its own threads and its own two connections (db.probe_engine): under load the shared thread pool
-# and the request pool are busy, and a health check queued behind them would time out for nothing.
-_probe_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lutra-health")
-
-
-def _database_ok() -> bool:
-    try:
-        with probe_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+DB_CHECK_TIMEOUT_S = db_probe.CHECK_TIMEOUT_S
 
 
 async def database_ok() -> bool:
-    loop = asyncio.get_running_loop()
-    try:
-        return await asyncio.wait_for(loop.run_in_executor(_probe_threads, _database_ok), timeout=DB_CHECK_TIMEOUT_S)
-    except TimeoutError:
-        return False
+    return await db_probe.probe.ok()
 
 
 async def cluster_status(request: Request) -> dict[str, Any] | None:
@@ -56,6 +38,10 @@ async def cluster_status(request: Request) -> dict[str, Any] | None:
     runner = getattr(request.app.state, "runner", None)
     if runner is None:
         return None
+    if isinstance(runner, Runner):
+        # The embedded pool answers from memory: awaited directly, health never waits for a turn of a
+        # busy event loop (wait_for would run it as a task).
+        return await runner.cluster_status()
     try:
         return await asyncio.wait_for(runner.cluster_status(), timeout=DB_CHECK_TIMEOUT_S)
     except Exception:  # a lost Redis reads as "no workers", never as a failed probe
