@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from app.auth.principal import Principal
 from app.auth.schemas import ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, UpdateUserBody
 from app.auth.session_cookie import open_session
 from app.auth.throttle import login_throttle
+from app.db import session_scope
 from app.deps import (
     CurrentUserAllowingPasswordChange,
     SessionDep,
@@ -28,7 +30,7 @@ from app.deps import (
 )
 from app.errors import AuthRequired, BadRequest, Conflict, Forbidden, TooManyRequests
 from app.mfa import service as mfa
-from app.models import User, UserSession
+from app.models import Team, User, UserSession
 from app.oidc.routes import sso_logout
 from app.quotas import service as quotas
 from app.settings.service import login_attempt_limit
@@ -132,16 +134,29 @@ def logout(request: Request, principal: Annotated[Principal | None, Depends(_cal
 
 
 @router.get("/session", summary="Validate the current credential and describe its user")
-def session(principal: CurrentUserAllowingPasswordChange, db: SessionDep) -> Any:
+async def session(principal: CurrentUserAllowingPasswordChange) -> Any:
+    # One worker-thread hop and one query: the caller came from the credential cache.
+    return await run_in_threadpool(_session_view, principal)
+
+
+def _session_view(principal: Principal) -> dict[str, Any]:
+    query = (
+        select(User, Team.name, UserSession.expires_at, UserSession.login_method)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(UserSession, UserSession.id == (principal.session_id or ""))
+        .where(User.id == principal.user_id)
+    )
+    with session_scope() as db:
+        found = db.execute(query).first()
+    view: dict[str, Any] = {}
     expires = None
     method = "local"
-    if principal.session_id:
-        row = db.get(UserSession, principal.session_id)
-        expires = row.expires_at.isoformat() if row else None
-        method = row.login_method if row else method
-    user = db.get(User, principal.user_id)
-    view = service.user_view(db, user) if user else {}
-    # An API key may carry fewer permissions than its owner's role.
+    if found is not None:
+        user, team, expires_at, login_method = found
+        # The credential's own permissions: an API key may carry fewer than its owner's role.
+        view = service.view_of(user, team if team is not None else user.team_id, principal.permissions)
+        expires = expires_at.isoformat() if expires_at else None
+        method = login_method or method
     view["permissions"] = sorted(principal.permissions)
     view["loginMethod"] = "apikey" if principal.via == "api_key" else method
     body: dict[str, Any] = {"user": view, "expiresAt": expires}

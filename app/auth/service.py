@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -93,7 +94,11 @@ def admin_count(db: Session) -> int:
 
 
 def user_view(db: Session, user: User) -> dict[str, object]:
-    name = team_name(db, user.team_id)
+    return view_of(user, team_name(db, user.team_id), role_permissions(db, user.role))
+
+
+def view_of(user: User, team: str | None, permissions: Iterable[str]) -> dict[str, object]:
+    """A user as the API shows it, from what the caller already has (no query)."""
     return {
         "id": user.id,
         "username": user.username,
@@ -101,9 +106,9 @@ def user_view(db: Session, user: User) -> dict[str, object]:
         "mustChangePassword": user.must_change_password,
         "mfaEnabled": user.mfa_enabled,
         "authProvider": user.auth_provider,
-        "permissions": sorted(role_permissions(db, user.role)),
-        "team": name,
-        "teamName": name,
+        "permissions": sorted(permissions),
+        "team": team,
+        "teamName": team,
     }
 
 

@@ -18,7 +18,7 @@ from app.engine.spec import Outcome, Step
 from app.engine.tool import Tool
 from app.jobs.events import TERMINAL
 from app.jobs.service import JobService
-from app.jobs.tool_routes import outcome_error, save_to_library
+from app.jobs.tool_routes import outcome_error, refused_input, save_to_library
 from app.mcp.inputs import stage_call
 
 Progress = Callable[[float, str | None], Awaitable[None]]
@@ -46,15 +46,21 @@ async def run_call(
     except BaseException:
         shutil.rmtree(service.workspace(job_id), ignore_errors=True)
         raise
-    await service.create(job_id, principal.user_id, "tool", tool, values, checked.total_bytes)
+    # A fast job's row is written once, with its result, as over REST (JobService.create).
+    await service.create(job_id, principal.user_id, "tool", tool, values, checked.total_bytes, deferred=not tool.long)
     spec = service.spec(job_id, [Step(tool.id, values)], checked, tool.timeout_s)
 
     async def execute() -> tuple[Outcome, dict[str, Any] | None]:
-        outcome = await service.run_spec(spec, persist_start=tool.long)
-        extra = None
-        if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
-            extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
-        return outcome, await service.finish(job_id, outcome, checked.total_bytes, extra)
+        try:
+            outcome = await service.run_spec(spec, persist_start=tool.long)
+            if outcome.input_refused:
+                raise refused_input(service, job_id, outcome)
+            extra = None
+            if checked.library_file_id and outcome.status == "completed" and outcome.outputs:
+                extra = await save_to_library(principal, service, checked.library_file_id, outcome, job_id, tool.id)
+            return outcome, await service.finish(job_id, outcome, checked.total_bytes, extra)
+        finally:
+            service.abandon(job_id)
 
     events = service.bus.subscribe(job_id)
     task = asyncio.ensure_future(execute())

@@ -157,7 +157,8 @@ async def stage_call(
     stager = Stager(service, principal, job_id, origin)
     main = [await stager.stage("file", ref) for ref in _file_refs(tool, arguments)]
     extra = {p.name: await stager.stage(p.name, arguments[p.name]) for p in tool.inputs.extra if p.name in arguments}
-    checked = await check_uploads(tool, main, extra, service.settings)
+    # A fast tool's answer waits for its worker anyway: the header/probe checks run there, as over REST.
+    checked = await check_uploads(tool, main, extra, service.settings, probe=tool.long)
     # A run on one library file saves its result as that file's next version, as over REST.
     checked.library_file_id = stager.library_id if len(main) == 1 else None
     return values, checked

@@ -160,6 +160,9 @@ def test_fast_tool_on_base64_input(server: Server, admin_key: str, mode: str) ->
     # The link is the REST download: the same bytes for the same credential.
     downloaded = server.client(admin_key).get(answer["downloadUrl"])
     assert downloaded.status_code == 200 and downloaded.content == base64.b64decode(image.data)
+    # Its job row (written once, with the result) is there as soon as the answer is.
+    job = server.client(admin_key).get(f"/api/v1/jobs/{answer['jobId']}")
+    assert job.status_code == 200 and job.json()["status"] == "completed", job.text
 
 
 def test_bad_input_answers_a_tool_error(server: Server, admin_key: str) -> None:
