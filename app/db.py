@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
+_generation = 0
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -63,11 +64,18 @@ def probe_engine() -> Engine:
 
 
 def init_engine(url: str, pool_size: int = 10) -> Engine:
-    global _engine, _factory
+    global _engine, _factory, _generation
     dispose_engine()
+    _generation += 1
     _engine = make_engine(url, pool_size)
     _factory = sessionmaker(_engine, expire_on_commit=False)
     return _engine
+
+
+def engine_generation() -> int | None:
+    """Which engine is current: a new number for each init_engine(), None while there is none. (Not the
+    engine's id(): a new engine may be allocated where a disposed one was.)"""
+    return _generation if _engine is not None else None
 
 
 def get_engine() -> Engine:
@@ -78,7 +86,9 @@ def get_engine() -> Engine:
 
 def pool_saturated() -> bool:
     """True when every connection of the main pool (overflow included) is checked out."""
-    pool = get_engine().pool
+    if _engine is None:
+        return False
+    pool = _engine.pool
     size, checked_out = getattr(pool, "size", None), getattr(pool, "checkedout", None)
     if size is None or checked_out is None:
         return False

@@ -28,10 +28,7 @@ _threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lutra-health")
 
 
 def _engine_key() -> int | None:
-    try:
-        return id(db.get_engine())
-    except RuntimeError:  # no engine (shut down, or never started): unreachable
-        return None
+    return db.engine_generation()  # None: no engine (shut down, or never started), so unreachable
 
 
 def _ask() -> bool:
@@ -46,7 +43,7 @@ def _ask() -> bool:
 class DatabaseProbe:
     def __init__(self) -> None:
         self._last: tuple[int | None, float, bool] | None = None  # (engine, when, answer)
-        self._asking: asyncio.Task[bool] | None = None
+        self._asking: tuple[int | None, asyncio.Task[bool]] | None = None  # (engine, the question)
 
     async def ok(self) -> bool:
         """The last answer when it is fresh and about the current engine, else a new one."""
@@ -57,16 +54,17 @@ class DatabaseProbe:
         return await self.ask()
 
     async def ask(self) -> bool:
-        """A new answer; callers arriving meanwhile share it. A task of its own, so that a caller that
-        goes away (a health check whose client hung up) never cancels the others' answer."""
+        """A new answer; callers arriving meanwhile share it (when it is about the same engine). A task of
+        its own, so that a caller that goes away (a health check whose client hung up) never cancels the
+        others' answer."""
         loop = asyncio.get_running_loop()
-        task = self._asking
-        if task is None or task.done() or task.get_loop() is not loop:
-            task = self._asking = loop.create_task(self._ask_now())
-        return await asyncio.shield(task)
-
-    async def _ask_now(self) -> bool:
         key = _engine_key()
+        asking = self._asking
+        if asking is None or asking[0] != key or asking[1].done() or asking[1].get_loop() is not loop:
+            asking = self._asking = (key, loop.create_task(self._ask_now(key)))
+        return await asyncio.shield(asking[1])
+
+    async def _ask_now(self, key: int | None) -> bool:
         try:
             loop = asyncio.get_running_loop()
             answer = key is not None and await asyncio.wait_for(
