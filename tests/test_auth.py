@@ -544,7 +544,7 @@ def test_unexpected_errors_are_generic_500s(app_env: Path, monkeypatch) -> None:
 
     with make_client() as c:
         token = login(c, "admin", "admin")
-        monkeypatch.setattr(service, "user_view", broken)
+        monkeypatch.setattr(service, "view_of", broken)
         quiet = TestClient(c.app, base_url="http://testserver", raise_server_exceptions=False)
         r = quiet.get("/api/auth/session", headers=auth(token))
         assert_error(r, 500, "INTERNAL_ERROR", "Internal server error")

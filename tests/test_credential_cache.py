@@ -3,10 +3,12 @@ revoked, logged out, its user demoted, re-roled, re-passworded or deleted; lastU
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.auth import key_usage, tokens
+from app.auth import routes as auth_routes
 from app.auth.principal_cache import principals
 from app.models import ApiKey, Role
 from tests.assertions import assert_error, database
@@ -109,3 +111,23 @@ def test_last_used_is_written_in_batches_not_per_request(admin: TestClient) -> N
     assert key_usage.flush_now() >= 1
     with database() as db:
         assert db.scalar(select(ApiKey.last_used_at).where(ApiKey.id == key_id)) is not None
+
+
+def test_the_session_answer_is_kept_until_anything_behind_it_changes(
+    admin: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = create_user(admin, "gus")
+    built: list[str] = []
+    real = auth_routes._session_view
+    monkeypatch.setattr(auth_routes, "_session_view", lambda p: built.append(p.username) or real(p))
+    answers = [admin.get("/api/auth/session", headers=auth(token)).json() for _ in range(5)]
+    assert built == ["gus"] and all(a == answers[0] for a in answers)
+    assert answers[0]["user"]["team"] == "Default"
+    # Renaming the user's team, then moving the user: each shows on the next request.
+    team_id = next(t["id"] for t in admin.get("/api/v1/teams").json()["teams"] if t["name"] == "Default")
+    assert admin.put(f"/api/v1/teams/{team_id}", json={"name": "Everyone"}).status_code == 200
+    assert admin.get("/api/auth/session", headers=auth(token)).json()["user"]["team"] == "Everyone"
+    other = admin.post("/api/v1/teams", json={"name": "Design"}).json()
+    assert admin.put(f"/api/auth/users/{_user_id(admin, 'gus')}", json={"team": other["id"]}).status_code == 200
+    assert admin.get("/api/auth/session", headers=auth(token)).json()["user"]["team"] == "Design"
+    assert built == ["gus", "gus", "gus"]

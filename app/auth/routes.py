@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,11 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.service import record
-from app.auth import service
+from app.auth import principal_cache, service
 from app.auth.authenticate import SESSION_COOKIE, role_permissions
 from app.auth.passwords import hash_password, verify_password
 from app.auth.policy import check_password, check_username
 from app.auth.principal import Principal
+from app.auth.principal_cache import principals
 from app.auth.schemas import ChangePasswordBody, LoginBody, RegisterBody, ResetPasswordBody, UpdateUserBody
 from app.auth.session_cookie import open_session
 from app.auth.throttle import login_throttle
@@ -135,8 +137,21 @@ def logout(request: Request, principal: Annotated[Principal | None, Depends(_cal
 
 @router.get("/session", summary="Validate the current credential and describe its user")
 async def session(principal: CurrentUserAllowingPasswordChange) -> Any:
-    # One worker-thread hop and one query: the caller came from the credential cache.
-    return await run_in_threadpool(_session_view, principal)
+    # Scripts and the UI ask this often: the answer is kept with the credential cache's generation, so
+    # any change to a user, key, session, role or team (which bumps it) makes it be built again.
+    generation = principals.generation
+    key = principal.credential_id
+    kept = _session_views.get(key)
+    if kept is not None and kept[0] == generation and time.monotonic() - kept[1] < principal_cache.TTL_S:
+        return kept[2]
+    body = await run_in_threadpool(_session_view, principal)  # one worker-thread hop, one query
+    if len(_session_views) >= principal_cache.MAX_ENTRIES:
+        _session_views.clear()
+    _session_views[key] = (generation, time.monotonic(), body)
+    return body
+
+
+_session_views: dict[str, tuple[int, float, dict[str, Any]]] = {}
 
 
 def _session_view(principal: Principal) -> dict[str, Any]:
