@@ -48,6 +48,15 @@ def admin(watch_env: Path) -> Iterator[TestClient]:
         yield c
 
 
+def drop(path: Path, content: bytes | str) -> None:
+    """Puts a file into a watched folder the way a producer should with minAgeSeconds 0: written under a
+    hidden name the filter does not match, then renamed, so a scan never meets it half-written (between
+    its creation and its first write, a new file is empty, and a 0-second age would take it so)."""
+    hidden = path.with_name(f".{path.name}.part")
+    hidden.write_bytes(content.encode() if isinstance(content, str) else content)
+    os.replace(hidden, path)
+
+
 def create(c: TestClient, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": "Shrink photos",
@@ -86,8 +95,8 @@ def test_a_dropped_file_runs_as_a_job_and_lands_in_the_output_folder(admin: Test
         "naming": "{stem}_{tool}.{ext}",
         "onConflict": "suffix",
     }
-    (watch_env / "in" / "holiday.png").write_bytes(png(40, 30))
-    (watch_env / "in" / "notes.txt").write_text("not matched by *.png")
+    drop(watch_env / "in" / "holiday.png", png(40, 30))
+    drop(watch_env / "in" / "notes.txt", "not matched by *.png")
 
     [run] = finished(admin, automation["id"], 1)
     assert run["status"] == "completed", run
@@ -131,7 +140,7 @@ def test_a_file_still_being_copied_is_taken_only_once_complete(admin: TestClient
 def test_a_hundred_files_dropped_at_once_are_each_processed_exactly_once(admin: TestClient, watch_env: Path) -> None:
     automation = create(admin, afterSuccess="delete")
     for n in range(100):
-        (watch_env / "in" / f"p{n:03}.png").write_bytes(png(40, 30, shade=n))
+        drop(watch_env / "in" / f"p{n:03}.png", png(40, 30, shade=n))
     listed = finished(admin, automation["id"], 100, timeout=240)
     assert len(listed) == 100
     assert {r["status"] for r in listed} == {"completed"}
@@ -146,7 +155,7 @@ def test_a_hundred_files_dropped_at_once_are_each_processed_exactly_once(admin: 
 
 def test_a_failing_file_goes_to_failed_with_the_reason_beside_it(admin: TestClient, watch_env: Path) -> None:
     automation = create(admin, afterSuccess="move")
-    (watch_env / "in" / "broken.png").write_text("this is text, not a picture")
+    drop(watch_env / "in" / "broken.png", "this is text, not a picture")
     [run] = finished(admin, automation["id"], 1)
     assert run["status"] == "failed"
     assert "broken.png" in run["error"] and "accepted" in run["error"]
@@ -166,7 +175,7 @@ def test_a_saved_pipeline_runs_and_names_the_last_tool(admin: TestClient, watch_
     )
     assert r.status_code == 201, r.text
     automation = create(admin, steps=None, pipelineId=r.json()["id"])
-    (watch_env / "in" / "a.png").write_bytes(png(40, 30))
+    drop(watch_env / "in" / "a.png", png(40, 30))
     [run] = finished(admin, automation["id"], 1)
     assert run["status"] == "completed", run
     image = pyvips.Image.new_from_file(str(watch_env / "out" / "a_rotate.png"))
@@ -179,7 +188,7 @@ def test_on_conflict_skip_overwrite_and_suffix(admin: TestClient, watch_env: Pat
     for policy in ("skip", "overwrite", "suffix"):
         (out / f"{policy}.png").write_bytes(b"old")
     automation = create(admin, output={"path": "out", "naming": "{stem}.{ext}", "onConflict": "skip"})
-    (watch_env / "in" / "skip.png").write_bytes(png())
+    drop(watch_env / "in" / "skip.png", png())
     [run] = finished(admin, automation["id"], 1)
     assert run["status"] == "skipped" and (out / "skip.png").read_bytes() == b"old"
 
@@ -189,7 +198,7 @@ def test_on_conflict_skip_overwrite_and_suffix(admin: TestClient, watch_env: Pat
             json={"output": {"path": "out", "naming": "{stem}.{ext}", "onConflict": policy}},
         )
         assert r.status_code == 200, r.text
-        (watch_env / "in" / f"{policy}.png").write_bytes(png())
+        drop(watch_env / "in" / f"{policy}.png", png())
         finished(admin, automation["id"], 2 if policy == "overwrite" else 3)
     assert pyvips.Image.new_from_file(str(out / "overwrite.png")).width == 20
     assert (out / "suffix.png").read_bytes() == b"old"
@@ -201,11 +210,11 @@ def test_a_restart_neither_loses_nor_repeats_work(watch_env: Path) -> None:
         sign_in_admin(c)
         automation = create(c, afterSuccess="move")
         for n in range(30):
-            (watch_env / "in" / f"r{n:02}.png").write_bytes(png(shade=n))
+            drop(watch_env / "in" / f"r{n:02}.png", png(shade=n))
         wait_for(lambda: any(r["status"] == "completed" for r in runs(c, automation["id"])["runs"]), what="a run")
     # Stopped mid-way; and more files arrive while the server is down.
     for n in range(30, 40):
-        (watch_env / "in" / f"r{n:02}.png").write_bytes(png(shade=n))
+        drop(watch_env / "in" / f"r{n:02}.png", png(shade=n))
     with make_client() as c:
         sign_in_admin(c, first_start=False)
         listed = finished(c, automation["id"], 40)
@@ -258,7 +267,7 @@ def test_a_symlink_inside_the_source_is_never_followed(admin: TestClient, watch_
     secret.write_bytes(png())
     automation = create(admin)
     (watch_env / "in" / "sneaky.png").symlink_to(secret)
-    (watch_env / "in" / "real.png").write_bytes(png())
+    drop(watch_env / "in" / "real.png", png())
     [run] = finished(admin, automation["id"], 1)
     assert run["input"] == "real.png"
     time.sleep(0.5)
@@ -270,7 +279,7 @@ def test_a_schedule_fires_over_the_files_present(admin: TestClient, watch_env: P
     automation = create(admin, trigger="schedule", schedule="0 2 * * *")
     assert automation["nextRunAt"] is not None
     fire = datetime.fromisoformat(automation["nextRunAt"])
-    (watch_env / "in" / "night.png").write_bytes(png())
+    drop(watch_env / "in" / "night.png", png())
     time.sleep(1.5)  # a watch automation would have taken it by now
     assert runs(admin, automation["id"])["runs"] == []
     manager.clock = lambda: fire + timedelta(seconds=1)
@@ -284,7 +293,7 @@ def test_a_schedule_fires_over_the_files_present(admin: TestClient, watch_env: P
 def test_run_now_pause_and_the_runs_cursor(admin: TestClient, watch_env: Path) -> None:
     automation = create(admin, trigger="schedule", schedule="0 2 * * *")
     for n in range(5):
-        (watch_env / "in" / f"n{n}.png").write_bytes(png())
+        drop(watch_env / "in" / f"n{n}.png", png())
     r = admin.post(f"/api/v1/automations/{automation['id']}/run")
     assert r.status_code == 202 and r.json()["filesTaken"] == 5
     finished(admin, automation["id"], 5)
@@ -297,7 +306,7 @@ def test_run_now_pause_and_the_runs_cursor(admin: TestClient, watch_env: Path) -
 
     r = admin.patch(f"/api/v1/automations/{automation['id']}", json={"enabled": False})
     assert r.json()["enabled"] is False
-    (watch_env / "in" / "later.png").write_bytes(png())
+    drop(watch_env / "in" / "later.png", png())
     r = admin.post(f"/api/v1/automations/{automation['id']}/run")
     assert r.status_code == 400 and r.json()["code"] == "AUTOMATION_DISABLED"
 
@@ -345,7 +354,7 @@ def test_permission_ownership_and_a_deleted_owner(admin: TestClient, watch_env: 
         what="automation disabled",
     )
     assert after["disabledReason"] == "Its owner was deleted"
-    (watch_env / "boss-in" / "x.png").write_bytes(png())
+    drop(watch_env / "boss-in" / "x.png", png())
     time.sleep(1.5)
     assert runs(admin, theirs["id"])["runs"] == []
     entries = admin.get("/api/v1/audit-log", params={"action": "AUTOMATION_DISABLED"}).json()

@@ -7,8 +7,8 @@ caller it can name at once (its credential in the in-memory cache, or one lookup
 which the app's own check then finds cached): under a burst of a thousand uploads, each
 refusal then costs a few dozen microseconds instead of the whole stack (middlewares, routing,
 dependencies, exception handlers), and the event loop stays free for everyone else, /api/v1/health
-first. Anything it is unsure of (an unknown or uncached credential, a path it does not recognise) goes
-through as usual.
+first. Anything else (no valid credential, AUTH_ENABLED=false, a path it does not recognise, an unknown
+tool) goes through to the app as usual.
 """
 
 from __future__ import annotations
@@ -73,8 +73,11 @@ def slot_routes(app: FastAPI) -> list[tuple[frozenset[str], re.Pattern[str]]]:
 async def _known_caller(scope: Scope) -> Principal | None:
     """The caller when its credential is valid (the cache, or the lookup the app would make anyway, shared
     with the requests bringing the same credential); None for anything the app must answer itself."""
+    settings = get_settings()
+    if not settings.auth_enabled:
+        return None  # no credential to cache: the door would repeat the app's own lookup
     try:
-        principal = await credential_principal(Request(scope), get_settings())
+        principal = await credential_principal(Request(scope), settings)
     except AuthRequired:
         return None  # the app answers 401 (and counts it against the address)
     if principal.must_change_password or principal.mfa_enrolment_required:
