@@ -136,8 +136,9 @@ async def credential_principal(request: Request, settings: Settings) -> Principa
     if not settings.auth_enabled:
         return await _look_up_once(request, settings, None)
     raw = _raw_credential(request, True)
-    principal = authn.cached_principal(raw, is_key=tokens.looks_like_api_key(raw))
-    return principal or await _look_up_once(request, settings, tokens.hash_token(raw))
+    fingerprint = tokens.hash_token(raw)
+    principal = authn.cached_principal(fingerprint, is_key=tokens.looks_like_api_key(raw))
+    return principal or await _look_up_once(request, settings, fingerprint)
 
 
 async def current_principal(request: Request, settings: Settings) -> Principal:

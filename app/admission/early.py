@@ -42,8 +42,8 @@ def slots_of(app: FastAPI) -> UploadSlots:
     return app.state.upload_slots
 
 
-def _takes_a_slot(dependant: Any) -> bool:
-    return any(d.call in TAKES_A_SLOT or _takes_a_slot(d) for d in dependant.dependencies)
+def _declares_a_slot(dependant: Any) -> bool:
+    return any(d.call in TAKES_A_SLOT or _declares_a_slot(d) for d in dependant.dependencies)
 
 
 def _routes_of(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -62,7 +62,7 @@ def slot_routes(app: FastAPI) -> list[tuple[frozenset[str], re.Pattern[str]]]:
     found = []
     for prefix, route in _routes_of(app.router.routes):
         dependant = getattr(route, "dependant", None)
-        if dependant is not None and _takes_a_slot(dependant):
+        if dependant is not None and _declares_a_slot(dependant):
             pattern = (
                 route.path_regex if not prefix else re.compile("^" + re.escape(prefix) + route.path_regex.pattern[1:])
             )

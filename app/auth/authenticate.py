@@ -58,10 +58,10 @@ def _key_query() -> Select[tuple[ApiKey, User, list[str]]]:
     )
 
 
-def cached_principal(raw: str, *, is_key: bool) -> Principal | None:
-    """The credential's principal from the in-memory cache, or None (look it up with from_api_key or
-    from_session_token). A key's use is noted either way."""
-    principal = principals.get(tokens.hash_token(raw))
+def cached_principal(fingerprint: str, *, is_key: bool) -> Principal | None:
+    """The principal of the credential with this fingerprint (tokens.hash_token) from the in-memory cache,
+    or None (look it up with from_api_key or from_session_token). A key's use is noted either way."""
+    principal = principals.get(fingerprint)
     if principal is not None and is_key and principal.api_key_id is not None:
         key_usage.note_used(principal.api_key_id)
     return principal

@@ -172,7 +172,8 @@ def _session_view(principal: Principal) -> dict[str, Any]:
         view = service.view_of(user, team if team is not None else user.team_id, principal.permissions)
         expires = expires_at.isoformat() if expires_at else None
         method = login_method or method
-    view["permissions"] = sorted(principal.permissions)
+    else:
+        view["permissions"] = sorted(principal.permissions)
     view["loginMethod"] = "apikey" if principal.via == "api_key" else method
     body: dict[str, Any] = {"user": view, "expiresAt": expires}
     if principal.mfa_enrolment_required:

@@ -374,23 +374,14 @@ def _describe(tool: Tool) -> str:
     return f"{tool.description}\n\n{files} {mode}"
 
 
-def _action_handler(tool: Tool, action: Action) -> Any:
-    async def handler(request: Request, principal: ToolUser) -> Any:
-        return await run_action(request, principal, await usable_tool(tool.section, tool.id), action)
+def _documented(name: str) -> Any:
+    """An endpoint for the OpenAPI document only (its name is the operation id; it is never served)."""
 
-    handler.__name__ = f"action_{tool.id.replace('-', '_')}_{action.name.replace('-', '_')}"
-    return handler
+    async def endpoint(request: Request, principal: ToolUser) -> Any:
+        raise NotImplementedError("documentation only: the routes of add_tool_routes serve tools")
 
-
-def _handlers(tool: Tool, run_batch: Any) -> tuple[Any, Any]:
-    # A factory, so each closure keeps its own tool (and FastAPI sees no extra parameters).
-    async def handler(request: Request, principal: ToolUser) -> Any:
-        return await run_tool(request, principal, await usable_tool(tool.section, tool.id))
-
-    async def batch_handler(request: Request, principal: ToolUser) -> Any:
-        return await run_batch(request, principal, await usable_tool(tool.section, tool.id))
-
-    return handler, batch_handler
+    endpoint.__name__ = name
+    return endpoint
 
 
 def documented_routes() -> list[BaseRoute]:
@@ -398,17 +389,13 @@ def documented_routes() -> list[BaseRoute]:
     document only (app.openapi_doc builds it from these on first request). Requests are served by the
     three routes of add_tool_routes: registering ~500 routes took half a second of every start-up, and
     matching a request against them a millisecond of every request."""
-    from app.jobs.batch import run_batch
-
     router = APIRouter()
     for tool in registry.all_tools():
-        handler, batch_handler = _handlers(tool, run_batch)
-        handler.__name__ = f"tool_{tool.id.replace('-', '_')}"
-        batch_handler.__name__ = f"batch_{tool.id.replace('-', '_')}"
+        name = tool.id.replace("-", "_")
         request_body = _openapi_for(tool)
         router.add_api_route(
             tool.path,
-            handler,
+            _documented(f"tool_{name}"),
             methods=["POST"],
             summary=tool.title,
             description=_describe(tool),
@@ -420,7 +407,7 @@ def documented_routes() -> list[BaseRoute]:
         for act in registry.actions_of(tool.id):
             router.add_api_route(
                 f"{tool.path}/{act.name}",
-                _action_handler(tool, act),
+                _documented(f"action_{name}_{act.name.replace('-', '_')}"),
                 methods=["POST"],
                 summary=f"{tool.title}: {act.summary}",
                 tags=[f"tools: {tool.section}"],
@@ -429,7 +416,7 @@ def documented_routes() -> list[BaseRoute]:
         if tool.inputs.takes_files:
             router.add_api_route(
                 tool.path + "/batch",
-                batch_handler,
+                _documented(f"batch_{name}"),
                 methods=["POST"],
                 summary=f"{tool.title} (batch: many files, one ZIP)",
                 tags=[f"tools: {tool.section}"],
