@@ -34,6 +34,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+FINISH_ON_SHUTDOWN_S = 10.0
+
+
 class Active:
     """An enabled automation as the loop sees it on one pass."""
 
@@ -117,6 +120,10 @@ class AutomationManager:
     async def close(self) -> None:
         if self._watch_stop is not None:
             self._watch_stop.set()
+        if self._tasks:
+            # Files in progress finish first: cut between writing the output and marking the run done,
+            # a file was taken again after the restart and written twice. Bounded: a shutdown never hangs.
+            await asyncio.wait(list(self._tasks), timeout=FINISH_ON_SHUTDOWN_S)
         tasks = [t for t in (self._watch_task, *self._tasks) if t is not None]
         for task in tasks:
             task.cancel()
