@@ -197,6 +197,35 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dispose_engine()
 
 
+ROUTERS = (
+    system_router,
+    auth_router,
+    mfa_router,
+    oidc_router,
+    api_keys_router,
+    teams_router,
+    roles_router,
+    settings_router,
+    branding_router,
+    audit_router,
+    tools_router,
+    jobs_router,
+    job_listing_router,
+    files_router,
+    uploads_router,
+    usage_router,
+    quotas_router,
+    pipelines_router,
+    convert_router,
+    automations_router,
+    preferences_router,
+    features_router,
+    memes_router,
+    webhooks_router,
+    docs_router,
+)  # as the OpenAPI document lists them
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Lutra",
@@ -224,35 +253,12 @@ def create_app() -> FastAPI:
 
         # Outermost, so every part of the app (login throttle, audit log) sees the real client.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
-    for router in (
-        system_router,
-        auth_router,
-        mfa_router,
-        oidc_router,
-        api_keys_router,
-        teams_router,
-        roles_router,
-        settings_router,
-        branding_router,
-        audit_router,
-        tools_router,
-        jobs_router,
-        job_listing_router,
-        files_router,
-        uploads_router,
-        usage_router,
-        quotas_router,
-        pipelines_router,
-        convert_router,
-        automations_router,
-        preferences_router,
-        features_router,
-        memes_router,
-        webhooks_router,
-        docs_router,
-    ):
-        app.include_router(router)
+    # Each request tries the routes in order (and an included router's twice): the commonest ones, a
+    # tool run, its download and health, are matched first. The OpenAPI document keeps ROUTERS' order.
     add_tool_routes(app)
+    for router in (system_router, jobs_router, *(r for r in ROUTERS if r not in (system_router, jobs_router))):
+        app.include_router(router)
+    app.state.document_order = ROUTERS
     openapi_doc.install(app)
     mount_docs_assets(app)
     mount_mcp(app)  # /mcp: the MCP server (its SDK loads on first use)

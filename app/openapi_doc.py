@@ -107,12 +107,19 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _routes_for_document(app: FastAPI) -> list[BaseRoute]:
-    """The app's routes with each tool's own documented routes where the shared tool routes are."""
+    """The routers in the document's order (app.state.document_order; the app matches the commonest
+    routes first), then each tool's own documented routes in place of the shared serving routes, then
+    the rest."""
     from app.jobs.tool_routes import SERVING_PATHS, documented_routes
 
-    routes = list(app.routes)
-    first_tool_route = next((i for i, r in enumerate(routes) if getattr(r, "path", None) in SERVING_PATHS), len(routes))
-    return [*routes[:first_tool_route], *documented_routes(), *routes[first_tool_route:]]
+    rank = {id(router): i for i, router in enumerate(getattr(app.state, "document_order", ()))}
+    routes = [r for r in app.routes if getattr(r, "path", None) not in SERVING_PATHS]
+
+    def included(route: BaseRoute) -> bool:
+        return id(getattr(route, "original_router", None)) in rank
+
+    routers = sorted(filter(included, routes), key=lambda r: rank[id(r.original_router)])  # type: ignore[attr-defined]
+    return [*routers, *documented_routes(), *(r for r in routes if not included(r))]
 
 
 def install(app: FastAPI) -> None:

@@ -33,10 +33,12 @@ def upload_slots(request: Request) -> UploadSlots:
 def _unfinished_jobs(user_id: str) -> tuple[int, int]:
     """(the user's, everyone's) jobs not finished yet, counted in the database so every process agrees."""
     with session_scope() as db:
-        mine = db.scalar(
-            select(func.count()).select_from(Job).where(Job.user_id == user_id, Job.status.in_(UNFINISHED))
-        )
-        total = db.scalar(select(func.count()).select_from(Job).where(Job.status.in_(UNFINISHED)))
+        # One query for both counts (a statement per count cost a second round trip on every job).
+        mine, total = db.execute(
+            select(func.count().filter(Job.user_id == user_id), func.count())
+            .select_from(Job)
+            .where(Job.status.in_(UNFINISHED))
+        ).one()
     return mine or 0, total or 0
 
 

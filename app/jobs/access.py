@@ -24,11 +24,19 @@ def check_path_part(value: str) -> None:
         raise BadRequest("Invalid path", code="INVALID_PATH")
 
 
-async def visible_job(job_id: str, principal: Principal) -> Job:
+def check_job_id(job_id: str) -> None:
     check_path_part(job_id)
     if not _JOB_ID.match(job_id):
         raise NotFound("Job not found")
+
+
+def may_see(job: Job | None, principal: Principal) -> bool:
+    return job is not None and (job.user_id == principal.user_id or principal.has("files:all"))
+
+
+async def visible_job(job_id: str, principal: Principal) -> Job:
+    check_job_id(job_id)
     job = await run_in_threadpool(load_job, job_id)
-    if job is None or (job.user_id != principal.user_id and not principal.has("files:all")):
+    if job is None or not may_see(job, principal):
         raise NotFound("Job not found")
     return job

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -16,9 +17,10 @@ from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from app.auth.principal import Principal
 from app.auth.signed_urls import verify_download
 from app.deps import CurrentUser, signed_link_or_user
-from app.engine.media.sniff import mime_for, sniff_file
+from app.engine.media.sniff import DEEPER_SNIFF, HEAD_BYTES, mime_for, sniff_bytes, sniff_file
 from app.errors import BadRequest, Conflict, LutraError, NotFound
-from app.jobs.access import check_path_part, job_service, visible_job
+from app.file_response import ReadyFile, ReadyFileResponse, ready_file
+from app.jobs.access import check_job_id, check_path_part, job_service, may_see, visible_job
 from app.jobs.events import (
     EVENT_NAMES,
     TERMINAL,
@@ -158,22 +160,15 @@ async def download(job_id: str, filename: str, request: Request, principal: JobL
     """Needs credentials, or the `exp` and `sig` of the signed `downloadUrl` an answer gave (no header needed)."""
     check_path_part(job_id)
     check_path_part(filename)
-    # A signed link already proved who may read it; otherwise the caller must see the job.
-    job = await visible_job(job_id, principal) if principal is not None else await run_in_threadpool(load_job, job_id)
-    if job is None:
-        raise NotFound("File not found")
-    if job.status != "completed":
-        # A failed, cancelled or interrupted job may have left a partial file: never serve it.
-        raise Conflict(f"Job is {job.status}; its outputs are not available", code="JOB_NOT_COMPLETED")
-    path = job_service(request).output_dir(job_id) / filename
-    if not path.is_file():
-        raise NotFound("File not found")
-    check_range(request.headers.get("range"), path.stat().st_size)
-    media_type = (
-        mime_for(sniff_file(path) or "") if path.suffix.lower() not in _TEXT_TYPES else _TEXT_TYPES[path.suffix.lower()]
+    if principal is not None:
+        check_job_id(job_id)
+    # One thread hop for the row, the checks, the stat and (a small file) its bytes.
+    ready, media_type = await run_in_threadpool(
+        _prepare_download, job_id, filename, principal, job_service(request).output_dir(job_id)
     )
-    return FileResponse(
-        path,
+    check_range(request.headers.get("range"), ready.stat.st_size)
+    return ReadyFileResponse(
+        ready,
         media_type=media_type,
         headers={
             "Content-Disposition": content_disposition(filename),
@@ -182,6 +177,30 @@ async def download(job_id: str, filename: str, request: Request, principal: JobL
             "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox",
         },
     )
+
+
+def _prepare_download(
+    job_id: str, filename: str, principal: Principal | None, output_dir: Path
+) -> tuple[ReadyFile, str]:
+    job = load_job(job_id)
+    # A signed link already proved who may read it; otherwise the caller must see the job.
+    if principal is not None and not may_see(job, principal):
+        raise NotFound("Job not found")
+    if job is None:
+        raise NotFound("File not found")
+    if job.status != "completed":
+        # A failed, cancelled or interrupted job may have left a partial file: never serve it.
+        raise Conflict(f"Job is {job.status}; its outputs are not available", code="JOB_NOT_COMPLETED")
+    ready = ready_file(output_dir / filename)
+    if ready is None:
+        raise NotFound("File not found")
+    suffix = ready.path.suffix.lower()
+    if suffix in _TEXT_TYPES:
+        return ready, _TEXT_TYPES[suffix]
+    kind = sniff_bytes(ready.body[:HEAD_BYTES]) if ready.body is not None else None
+    if kind is None or kind in DEEPER_SNIFF:
+        kind = sniff_file(ready.path)  # containers need more than the first bytes (or a large file)
+    return ready, mime_for(kind or "")
 
 
 _TEXT_TYPES = {

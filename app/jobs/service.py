@@ -263,11 +263,13 @@ def _finish_job(job_id: str, row: dict[str, Any] | None = None, **values: Any) -
     row: a fast job's row, not written yet: it is inserted whole, with its final state."""
     with session_scope() as db:
         if row is not None:
-            db.add(Job(**row, **values))
+            job = Job(**row, **values)
+            db.add(job)
             db.flush()
+            outbox.from_job(db, job_id, job)  # the row in hand: no query to read it back
         else:
             db.execute(update(Job).where(Job.id == job_id).values(**values))
-        outbox.from_job(db, job_id)
+            outbox.from_job(db, job_id)
 
 
 def load_job(job_id: str) -> Job | None:
@@ -423,8 +425,9 @@ class JobService:
             eta = estimate_eta(self._started.get(job_id), pct)
             self.bus.publish(job_id, make_event(job_id, "processing", pct, message, eta_seconds=eta))
             now = time.monotonic()
-            if report and now - last_write[0] > 2.0:
-                # Progress in the row is for listings; the live stream comes from the bus.
+            if report and job_id not in self._deferred and now - last_write[0] > 2.0:
+                # Progress in the row is for listings; the live stream comes from the bus. A fast job's
+                # row is not written yet (deferred): there is nothing to update.
                 last_write[0] = now
                 self._spawn(run_in_threadpool(_update_job, job_id, progress=int(pct), message=message))
 

@@ -182,9 +182,10 @@ def job_data(db: Session, job: Job) -> dict[str, Any]:
     return data
 
 
-def from_job(db: Session, job_id: str) -> None:
-    """Queues the event of a job that just reached its final state (call in the same transaction)."""
-    job = db.get(Job, job_id)
+def from_job(db: Session, job_id: str, job: Job | None = None) -> None:
+    """Queues the event of a job that just reached its final state (call in the same transaction;
+    pass the row when the caller holds it)."""
+    job = job if job is not None else db.get(Job, job_id)
     if job is None or job.user_id is None:
         return
     event_type = job_event_type(job.kind, job.status)

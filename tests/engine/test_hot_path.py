@@ -197,3 +197,78 @@ def test_start_up_objects_are_frozen_once_the_collector_was_off() -> None:
         gc.enable()
     settle_start_up_objects()  # with the collector on (tests, other servers) it leaves everything alone
     assert gc.get_freeze_count() == 0
+
+
+def test_the_commonest_routes_match_first_and_the_document_keeps_its_order(start_app: StartApp) -> None:
+    c = start_app()
+    served = [getattr(r, "path", None) for r in c.app.router.routes]
+    first_router = next(i for i, r in enumerate(c.app.router.routes) if hasattr(r, "original_router"))
+    assert set(served[:first_router]) >= {
+        "/api/v1/tools/{section}/{tool_id}",
+        "/api/v1/tools/{section}/{tool_id}/batch",
+    }
+    paths = list(c.get("/api/v1/openapi.json").json()["paths"])
+    # The document lists the routers as they are declared (health and auth first), tools after them.
+    assert paths[0] == "/api/v1/health"
+    assert paths.index("/api/auth/login") < paths.index("/api/v1/jobs/{job_id}/progress")
+    assert paths.index("/api/v1/download/{job_id}/{filename}") < paths.index("/api/v1/tools/image/resize")
+
+
+def test_a_fast_job_with_progress_writes_its_row_once(start_app: StartApp) -> None:
+    from tests.engine.test_fast_path import job_row_writes
+
+    c = start_app()
+    with job_row_writes() as writes:
+        r = c.post(
+            "/api/v1/tools/image/resize",
+            files={"file": ("a.png", png(), "image/png")},
+            data={"settings": '{"width": 4}'},
+        )
+        assert r.status_code == 200, r.text
+        time.sleep(0.3)  # a progress write would be spawned in the background: give it time to land
+    # The tool reported progress (5 %, 100 %), but the row is written once, with the result.
+    assert [w.split()[0].upper() for w in writes] == ["INSERT"], writes
+
+
+def test_a_small_download_takes_one_thread_hop(start_app: StartApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio.to_thread
+
+    c = start_app()
+    r = c.post(
+        "/api/v1/tools/image/resize", files={"file": ("a.png", png(), "image/png")}, data={"settings": '{"width": 4}'}
+    )
+    assert r.status_code == 200, r.text
+    hops: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    got = c.get(r.json()["downloadUrl"])
+    assert got.status_code == 200 and got.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int(got.headers["content-length"]) == len(got.content) and got.headers["etag"]
+    assert len(hops) == 1, hops  # the row, the checks, the stat and the bytes together
+    part = c.get(r.json()["downloadUrl"], headers={"Range": "bytes=1-3"})
+    assert part.status_code == 206 and part.content == got.content[1:4]
+
+
+def test_a_jpeg_ending_with_its_end_marker_is_complete_and_a_cut_one_is_not(tmp_path: Any) -> None:
+    import pyvips
+
+    from app.engine.media.integrity import is_truncated
+
+    photo = pyvips.Image.gaussnoise(300, 200).cast("uchar").jpegsave_buffer(Q=90)
+    assert photo.endswith(b"\xff\xd9")
+    cases = {
+        "whole.jpg": (photo, False),
+        "cut.jpg": (photo[: len(photo) // 2], True),
+        "cut-after-ff.jpg": (photo[: photo.rindex(b"\xff\x00") + 1], True),
+        "trailer.jpg": (photo + b"motion photo data" * 100, False),  # data after the marker: the full walk
+        "cut-trailer.jpg": (photo[: len(photo) // 2] + b"\xff\xd9"[:1], True),
+    }
+    for name, (data, cut) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert is_truncated(path, "jpeg") is cut, name

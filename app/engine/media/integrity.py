@@ -49,6 +49,16 @@ def _jpeg_scan_end(f: BinaryIO) -> bool:
         carry = block[-1:]
 
 
+def _ends_with_eoi(f: BinaryIO, size: int) -> bool:
+    """The common case, decided from the last two bytes: a file that still ends with its end-of-image
+    marker was not cut short (inside a scan 0xFF is always followed by 0x00 or a restart marker, so
+    FF D9 there can only be the marker). Files with data after the marker take the full walk."""
+    if size < 4:
+        return False
+    f.seek(size - 2)
+    return f.read(2) == b"\xff\xd9"
+
+
 def _jpeg_complete(f: BinaryIO) -> bool:
     f.seek(2)
     while True:
@@ -107,7 +117,7 @@ def is_truncated(path: Path, kind: str) -> bool:
         if kind == "png":
             return not _png_complete(f)
         if kind == "jpeg":
-            return not _jpeg_complete(f)
+            return not (_ends_with_eoi(f, size) or _jpeg_complete(f))
         if kind == "webp":
             head = f.read(8)
             return len(head) < 8 or 8 + struct.unpack("<I", head[4:8])[0] > size

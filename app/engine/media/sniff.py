@@ -308,6 +308,10 @@ def _gzip_kind(path: Path) -> str | None:
     return "svgz" if sniff_bytes(head) == "svg" else None
 
 
+# Kinds sniff_bytes can only name as a container: sniff_file opens them to tell what is inside.
+DEEPER_SNIFF = frozenset({"zip", "ole2", "gzip"})
+
+
 def sniff_file(path: Path) -> str | None:
     with path.open("rb") as f:
         kind = sniff_bytes(f.read(HEAD_BYTES))

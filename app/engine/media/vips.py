@@ -151,9 +151,10 @@ def load(path: Path, kind: str, *, sequential: bool = True, all_pages: bool = Fa
     return head
 
 
-def upright_size(path: Path) -> tuple[int, int]:
-    """Width and height as the viewer sees them (EXIF orientation applied), from the header only."""
-    head = pyvips.Image.new_from_file(str(path))
+def upright_size(source: Path | pyvips.Image) -> tuple[int, int]:
+    """Width and height as the viewer sees them (EXIF orientation applied), from the header only
+    (pass an image already opened to read no header again)."""
+    head = source if isinstance(source, pyvips.Image) else pyvips.Image.new_from_file(str(source))
     if orientation(head) in (5, 6, 7, 8):
         return head.height, head.width
     return head.width, page_height(head)

@@ -161,10 +161,10 @@ def run(ctx: ToolContext, settings: ResizeSettings) -> ToolResult:
     fmt = vips.output_format(source.kind)
     ctx.progress(5, "Resizing")
     with vips.vips_errors():
-        src_w, src_h = vips.upright_size(source.path)
+        head = pyvips.Image.new_from_file(str(source.path))
+        src_w, src_h = vips.upright_size(head)
         plan = _plan(settings, src_w, src_h)
         grow = not settings.withoutEnlargement
-        head = pyvips.Image.new_from_file(str(source.path))
         if fmt.animated and vips.page_count(head) > 1:
             # Animated GIF/WebP: every frame is resized the same way, so the animation survives.
             strip = vips.load(source.path, source.kind, sequential=False, all_pages=True)
