@@ -19,6 +19,9 @@ def _serve(args: argparse.Namespace) -> None:
     # them over and over on the way, 0.2 s of a 1 s start. The lifespan freezes them and turns it back on
     # (app.main.settle_start_up_objects).
     gc.disable()
+    from app.system.heap import limit_arenas
+
+    limit_arenas()  # before any thread allocates: the thread pool would otherwise keep an arena each
     import uvicorn
 
     from app.config import get_settings
@@ -31,6 +34,7 @@ def _serve(args: argparse.Namespace) -> None:
         if problem:
             sys.exit(problem)  # one clear line, not a traceback
     _preflight_or_exit(settings)
+    _migrate_in_a_child(settings)
     # uvicorn's own logging set-up, plus Lutra's loggers (start-up facts such as the AI providers,
     # job failures) on the same stream and format.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -46,6 +50,17 @@ def _serve(args: argparse.Namespace) -> None:
         # uvicorn's own default would believe it from 127.0.0.1 whatever the setting says.
         proxy_headers=False,
     )
+
+
+def _migrate_in_a_child(settings: Settings) -> None:
+    """Brings the schema up to date in a child process: the server then never loads Alembic (its
+    lifespan finds the database at the newest revision with one query)."""
+    import subprocess
+
+    from app.migrate import needs_upgrade
+
+    if needs_upgrade(settings.sqlalchemy_url) and subprocess.run([sys.executable, "-m", "app.migrate"]).returncode:
+        sys.exit("lutra: the database schema could not be brought up to date (see the lines above)")
 
 
 def _worker(args: argparse.Namespace) -> None:

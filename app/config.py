@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         description="Time limit of one job, in seconds (PROCESSING_TIMEOUT_S is an alias)",
     )
     worker_idle_s: int = Field(300, ge=1, description="Idle worker processes exit after this many seconds")
+    spare_worker_idle_s: int = Field(
+        20,
+        ge=1,
+        description="Extra workers a burst of jobs started exit after this many idle seconds (one stays WORKER_IDLE_S)",
+    )
     max_batch_size: int = Field(0, ge=0, description="Files per batch; 0 = unlimited")
     max_pipeline_steps: int = Field(0, ge=0, description="Steps per pipeline; 0 = unlimited")
     # Scale-out (issue 16): with REDIS_URL, jobs run on `lutra worker` processes through Celery.

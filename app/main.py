@@ -54,7 +54,7 @@ from app.quotas import service as quotas
 from app.quotas.routes import router as quotas_router
 from app.roles.routes import router as roles_router
 from app.settings.routes import router as settings_router
-from app.system import db_probe
+from app.system import db_probe, heap
 from app.system.bootstrap import bootstrap
 from app.system.leftovers import remove_leftovers
 from app.system.maintenance import describe_startup_error
@@ -155,7 +155,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         node.add_duty("job-cleanup", lambda: run_in_threadpool(jobs.cleanup_once), every_s=600.0)
     else:
         runner = Runner(
-            settings.job_concurrency, idle_timeout_s=settings.worker_idle_s, ai_idle_timeout_s=settings.ai_worker_idle_s
+            settings.job_concurrency,
+            idle_timeout_s=settings.worker_idle_s,
+            ai_idle_timeout_s=settings.ai_worker_idle_s,
+            spare_idle_timeout_s=settings.spare_worker_idle_s,
         )
         runner.start()
         jobs = JobService(settings, runner, EventBus())
@@ -172,6 +175,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop.create_task(key_usage.flush_forever()),
         loop.create_task(probe_ai(app)),
         loop.create_task(db_probe.probe.refresh_forever()),  # health reads its last answer, never waits
+        loop.create_task(heap.trim_forever()),
         # Scaled mode: one automation loop and one webhook dispatcher per deployment, on the node
         # holding each lease.
         node.add_exclusive("automations", automations.run_forever)

@@ -13,7 +13,8 @@ each row gives min and median of both and the ratio of the medians. Rows:
   * the API server process's CPU per fast resize request (its own CPU time, workers excluded);
   * GET /api/auth/session with an API key vs GET /api/v1/health, requests/s at concurrency 4;
   * merge two 10-page PDFs: the API's time over a bare pikepdf merge (the fixed cost of a small job);
-  * memory of server + workers: idle after warm-up and some jobs, and the peak under the resize load;
+  * memory of server + workers (RSS sum and PSS sum): 2 s and 25 s after some jobs (the spare workers
+    have retired by then), and the peak under the resize load;
   * `lutra serve` start to healthy (an existing data folder, so no first-run migration);
   * a resumable upload end to end (create, parts in order, complete), MB/s.
 
@@ -56,10 +57,13 @@ from bench.resize_bench import (
     free_port,
     make_image,
     start_server,
+    tree_pss,
     tree_rss,
 )
 
 RESULTS = ROOT / "bench" / "results"
+# The spare workers a burst started retire after SPARE_WORKER_IDLE_S (20 s): idle memory is read again then.
+SPARE_WAIT_S = 23.0
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -331,14 +335,29 @@ def main() -> None:
             rows.append(auth_row(port, key, args.auth_requests, args.repeats))
             rows.append(merge_row(port, key, tmp, args.repeats))
             time.sleep(2.0)
-            idle = tree_rss(proc) / 2**20
+            idle = {"rss": tree_rss(proc) / 2**20, "pss": tree_pss(proc) / 2**20}
+            time.sleep(SPARE_WAIT_S)
+            settled = {"rss": tree_rss(proc) / 2**20, "pss": tree_pss(proc) / 2**20}
+            for kind in ("rss", "pss"):
+                name = "RSS sum" if kind == "rss" else "PSS sum (shared pages once)"
+                rows.append(
+                    {"measure": f"memory, server + workers, 2 s after the jobs above, {name}", "unit": "MB"}
+                    | {"lutra": summary([idle[kind]])}
+                )
+                rows.append(
+                    {
+                        "measure": f"memory, server + workers, {SPARE_WAIT_S + 2:.0f} s after the jobs, {name}",
+                        "unit": "MB",
+                    }
+                    | {"lutra": summary([settled[kind]])}
+                )
             rows.append(
-                {"measure": "memory, server + workers, idle after the jobs above", "unit": "MB"}
-                | {"lutra": summary([idle])}
+                {"measure": "memory, server + workers, peak under the resize load, RSS sum", "unit": "MB"}
+                | {"lutra": summary([sampler.peak / 2**20])}
             )
             rows.append(
-                {"measure": "memory, server + workers, peak under the resize load", "unit": "MB"}
-                | {"lutra": summary([sampler.peak / 2**20])}
+                {"measure": "memory, server + workers, peak under the resize load, PSS sum", "unit": "MB"}
+                | {"lutra": summary([sampler.peak_pss / 2**20])}
             )
             blob = os.urandom(args.upload_mb * 2**20)
             speeds = [resumable_upload(port, key, blob) for _ in range(args.repeats)]

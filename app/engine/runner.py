@@ -23,12 +23,21 @@ CANCEL_GRACE_S = 2.0
 
 
 class Runner:
-    def __init__(self, concurrency: int, idle_timeout_s: float = 300.0, ai_idle_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        idle_timeout_s: float = 300.0,
+        ai_idle_timeout_s: float = 60.0,
+        spare_idle_timeout_s: float = 20.0,
+    ) -> None:
         self.concurrency = concurrency
         self.idle_timeout_s = idle_timeout_s
         # Workers that ran AI hold models, runtimes and allocator pools (GBs after an upscale): they go
         # sooner, so the memory returns to the system within about a minute of the last AI job.
         self.ai_idle_timeout_s = min(ai_idle_timeout_s, idle_timeout_s)
+        # A burst needs several workers, a quiet server one: the extra ones (each ~75 MB with libvips)
+        # go after this long without jobs; the most recently used stays warm for idle_timeout_s.
+        self.spare_idle_timeout_s = min(spare_idle_timeout_s, idle_timeout_s)
         self._slots = asyncio.Semaphore(concurrency)
         self._idle: list[WorkerProcess] = []
         self._active: dict[str, WorkerProcess] = {}
@@ -53,14 +62,18 @@ class Runner:
     async def _reap_idle(self) -> None:
         """Idle workers exit after a while, so an idle server stays small."""
         while True:
-            await asyncio.sleep(min(30.0, self.ai_idle_timeout_s / 2))
+            await asyncio.sleep(min(30.0, self.ai_idle_timeout_s / 2, self.spare_idle_timeout_s / 4))
             await self.reap_idle()
 
     async def reap_idle(self, now: float | None = None) -> None:
-        """Stops the idle workers past their idle time (shorter for the ones that ran AI)."""
+        """Stops the idle workers past their idle time: shorter for the ones that ran AI, and for all
+        but the most recently used (the spares a burst started)."""
         now = time.monotonic() if now is None else now
+        newest = max(self._idle, key=lambda w: w.last_used, default=None)
         for worker in list(self._idle):
-            limit = self.ai_idle_timeout_s if worker.holds_ai else self.idle_timeout_s
+            limit = self.idle_timeout_s if worker is newest else self.spare_idle_timeout_s
+            if worker.holds_ai:
+                limit = min(limit, self.ai_idle_timeout_s)
             if now - worker.last_used > limit or not worker.alive:
                 self._idle.remove(worker)  # out of the pool first: a job arriving meanwhile starts a fresh one
                 await asyncio.to_thread(worker.stop)

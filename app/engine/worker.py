@@ -8,8 +8,6 @@ ends any ffmpeg or gs it started), loads the tool catalog once, and treats SIGUS
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import signal
 import socket
@@ -17,7 +15,8 @@ import subprocess
 import sys
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+
+from app.system.heap import ARENAS, give_memory_back
 
 _PROGRESS_INTERVAL_S = 0.2
 TRIM_AFTER_IDLE_S = 0.5  # a worker this long without a job returns its freed heap to the system
@@ -93,26 +92,9 @@ def worker_main(fd: int) -> None:
         conn.send(("done", outcome, holds_ai()))
 
 
-def give_memory_back() -> None:
-    """Returns the heap finished jobs freed to the system (glibc keeps it otherwise: an idle worker
-    that had decoded a 12 MP photo went on holding its ~100 MB)."""
-    if _libc is not None:
-        _libc.malloc_trim(0)
-
-
-def _load_libc() -> Any:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim  # noqa: B018 - glibc only: musl and others have no malloc_trim
-        return libc
-    except (OSError, AttributeError):
-        return None
-
-
-_libc = _load_libc()
 # libvips' threads would each get a malloc arena of their own (up to 8 per core), which fragments the
 # heap and keeps it large; two are enough for a worker that runs one job at a time.
-WORKER_ENV = {"MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
+WORKER_ENV = {"MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", str(ARENAS))}
 
 
 class WorkerProcess:

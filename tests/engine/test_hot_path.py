@@ -272,3 +272,45 @@ def test_a_jpeg_ending_with_its_end_marker_is_complete_and_a_cut_one_is_not(tmp_
         path = tmp_path / name
         path.write_bytes(data)
         assert is_truncated(path, "jpeg") is cut, name
+
+
+def test_a_burst_s_spare_workers_retire_sooner_than_the_last_used(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+
+    from app.engine.runner import Runner
+    from app.engine.spec import InputRef, JobSpec, Step
+    from tests.engine.helpers import TOOL_MODULES
+
+    monkeypatch.setenv("TOOL_MODULES", TOOL_MODULES)  # the worker processes load the test tools
+    picture = tmp_path / "in.png"
+    picture.write_bytes(png())
+
+    def spec() -> JobSpec:
+        work = tmp_path / uuid.uuid4().hex
+        work.mkdir()
+        ref = InputRef(str(picture), picture.name, "png", picture.stat().st_size)
+        return JobSpec(
+            uuid.uuid4().hex, [Step("test-sleep", {"seconds": 0.5, "steps": 2})], [ref], str(work), timeout_s=60
+        )
+
+    async def scenario() -> None:
+        runner = Runner(2, idle_timeout_s=300, spare_idle_timeout_s=20)
+        try:
+            outcomes = await asyncio.gather(*(runner.run(spec(), lambda *_: None) for _ in range(2)))
+            assert [o.status for o in outcomes] == ["completed", "completed"]
+            workers = list(runner._idle)
+            assert len(workers) == 2
+            newest = max(workers, key=lambda w: w.last_used)
+            await runner.reap_idle(now=time.monotonic() + 10)
+            assert len(runner._idle) == 2  # within the spare time both stay
+            await runner.reap_idle(now=time.monotonic() + 21)
+            assert runner._idle == [newest]  # the spare went; the last used stays warm
+            assert [w.alive for w in workers if w is not newest] == [False]
+            await runner.reap_idle(now=time.monotonic() + 301)
+            assert runner._idle == [] and not newest.alive
+        finally:
+            await runner.close()
+
+    asyncio.run(scenario())
