@@ -138,7 +138,7 @@ class Settings(BaseSettings):
         1024, ge=16, description="Memory a worker's loaded AI models may hold (MB); the least recently used go first"
     )
     ai_worker_idle_s: int = Field(
-        60, ge=1, description="A worker that ran an AI tool exits after this long without jobs, freeing its memory"
+        45, ge=1, description="A worker that ran an AI tool exits after this long without jobs, freeing its memory"
     )
     ai_threads: int = Field(0, ge=0, description="CPU threads per AI inference; 0 = ONNX Runtime's default")
     ai_manifest: Path | None = Field(
