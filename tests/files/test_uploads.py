@@ -212,3 +212,25 @@ def test_a_part_resent_after_it_was_hashed_still_gives_the_right_checksum(tools_
     assert r.status_code == 201, r.text
     assert r.json()["file"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert c.get(f"/api/v1/files/{r.json()['file']['id']}/download").content == data
+
+
+def test_a_part_found_too_large_after_many_batches_leaves_nothing_behind(
+    tools_client: TestClient, app_env: Path
+) -> None:
+    # The overflow shows only in the body's last bytes, after 16 batches went to the hashing thread:
+    # the refusal waits for the batch in flight, removes the temporary file and keeps the part's slot free.
+    c = tools_client
+    ps = 16 * 1024 * 1024
+    data = os.urandom(ps + 100)
+    session = start(c, data)
+    upload_id = session["uploadId"]
+    too_long = data[:ps] + b"!"
+    assert_error(c.put(f"/api/v1/uploads/{upload_id}/parts/1", content=too_long), 413, "PART_TOO_LARGE")
+    folder = app_env / "uploads" / upload_id
+    assert not folder.exists() or list(folder.iterdir()) == []  # no temporary file left
+    first = put(c, upload_id, 1, data[:ps])
+    assert first["etag"] == hashlib.md5(data[:ps], usedforsecurity=False).hexdigest()
+    put(c, upload_id, 2, data[ps:])
+    r = c.post(f"/api/v1/uploads/{upload_id}/complete")
+    assert r.status_code == 201, r.text
+    assert r.json()["file"]["sha256"] == hashlib.sha256(data).hexdigest()
