@@ -52,13 +52,10 @@ class ReadyFileResponse(FileResponse):
         self._body = ready.body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._body is None or scope.get("type") != "http" or b"range" in _header_names(scope):
+        ranged = any(name == b"range" for name, _ in scope.get("headers", ()))
+        if self._body is None or scope.get("type") != "http" or ranged:
             await super().__call__(scope, receive, send)  # ranges and large files: FileResponse as it is
             return
         head_only = scope["method"].upper() == "HEAD"
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": b"" if head_only else self._body, "more_body": False})
-
-
-def _header_names(scope: Scope) -> set[bytes]:
-    return {name for name, _ in scope.get("headers", ())}

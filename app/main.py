@@ -260,10 +260,10 @@ def create_app() -> FastAPI:
     # Each request tries the routes in order (and an included router's twice): the commonest ones, a
     # tool run, its download and health, are matched first. The OpenAPI document keeps ROUTERS' order.
     add_tool_routes(app)
-    for router in (system_router, jobs_router, *(r for r in ROUTERS if r not in (system_router, jobs_router))):
+    matched_first = (system_router, jobs_router)  # health, downloads
+    for router in (*matched_first, *(r for r in ROUTERS if r not in matched_first)):
         app.include_router(router)
-    app.state.document_order = ROUTERS
-    openapi_doc.install(app)
+    openapi_doc.install(app, ROUTERS)
     mount_docs_assets(app)
     mount_mcp(app)  # /mcp: the MCP server (its SDK loads on first use)
     mount_web(app)  # the browser UI: its pages and /static, after every /api route

@@ -10,9 +10,10 @@ FastAPI's generated document is post-processed once:
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
@@ -106,13 +107,12 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _routes_for_document(app: FastAPI) -> list[BaseRoute]:
-    """The routers in the document's order (app.state.document_order; the app matches the commonest
-    routes first), then each tool's own documented routes in place of the shared serving routes, then
-    the rest."""
+def _routes_for_document(app: FastAPI, routers_in_order: Sequence[APIRouter]) -> list[BaseRoute]:
+    """The included routers in the document's order (the app matches the commonest routes first), then
+    each tool's own documented routes in place of the shared serving routes, then the rest."""
     from app.jobs.tool_routes import SERVING_PATHS, documented_routes
 
-    rank = {id(router): i for i, router in enumerate(getattr(app.state, "document_order", ()))}
+    rank = {id(router): i for i, router in enumerate(routers_in_order)}
     routes = [r for r in app.routes if getattr(r, "path", None) not in SERVING_PATHS]
 
     def included(route: BaseRoute) -> bool:
@@ -122,7 +122,7 @@ def _routes_for_document(app: FastAPI) -> list[BaseRoute]:
     return [*routers, *documented_routes(), *(r for r in routes if not included(r))]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, routers_in_order: Sequence[APIRouter] = ()) -> None:
     """Makes app.openapi() return the corrected document (built once, on first request, then cached)."""
 
     def openapi() -> dict[str, Any]:
@@ -133,7 +133,7 @@ def install(app: FastAPI) -> None:
                 openapi_version=app.openapi_version,
                 summary=app.summary,
                 description=app.description,
-                routes=_routes_for_document(app),
+                routes=_routes_for_document(app, routers_in_order),
                 tags=app.openapi_tags,
                 servers=app.servers,
                 separate_input_output_schemas=app.separate_input_output_schemas,

@@ -158,10 +158,12 @@ JobLinkOrUser = Annotated[
 @router.get("/api/v1/download/{job_id}/{filename:path}", summary="Download a job's output (supports Range)")
 async def download(job_id: str, filename: str, request: Request, principal: JobLinkOrUser) -> FileResponse:
     """Needs credentials, or the `exp` and `sig` of the signed `downloadUrl` an answer gave (no header needed)."""
-    check_path_part(job_id)
-    check_path_part(filename)
+    # With credentials a malformed job id is "Job not found", as for the other job routes.
     if principal is not None:
         check_job_id(job_id)
+    else:
+        check_path_part(job_id)
+    check_path_part(filename)
     # One thread hop for the row, the checks, the stat and (a small file) its bytes.
     ready, media_type = await run_in_threadpool(
         _prepare_download, job_id, filename, principal, job_service(request).output_dir(job_id)

@@ -158,14 +158,14 @@ FieldHook = Callable[[str, str], Awaitable[None]]
 OFF_LOOP_BATCH = 256 * 1024
 # Smaller pieces are parsed on the loop: a thread hop costs more than they do.
 OFF_LOOP_MIN = 16 * 1024
-# Their own thread limit: many uploads at once wait for one of these 8, not for the shared thread
-# limit that the routes' database work runs under.
-_CHUNK_WRITERS = CapacityLimiter(8)
+# Their own thread limit (shared with resumable parts, app.uploads): many uploads at once wait for one
+# of these 8, not for the shared thread limit that the routes' database work runs under.
+UPLOAD_WRITERS = CapacityLimiter(8)
 
 
 async def _parse(parser: MultipartParser, data: bytearray) -> None:
     if len(data) >= OFF_LOOP_MIN:
-        await run_sync(parser.write, bytes(data), limiter=_CHUNK_WRITERS)
+        await run_sync(parser.write, bytes(data), limiter=UPLOAD_WRITERS)
     elif data:
         parser.write(bytes(data))
 

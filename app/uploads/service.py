@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from anyio import CapacityLimiter
 from anyio.to_thread import run_sync
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import delete, func, select
@@ -33,15 +32,13 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, TooManyRequests
 from app.files import service as library
-from app.jobs.uploads import sanitize_filename
+from app.jobs.uploads import UPLOAD_WRITERS, sanitize_filename
 from app.models import UploadPart, UploadSession
 
 log = logging.getLogger("lutra.uploads")
 PART_SIZE = 16 * 1024 * 1024
-# A part's body is hashed and written a batch at a time in a thread (see _stream_to), at most this many
-# parts at once across all uploads.
+# A part's body is hashed and written a batch at a time in a thread (see _stream_to).
 PART_BATCH = 1024 * 1024
-_PART_WRITERS = CapacityLimiter(8)
 MAX_PARTS = 10_000
 SESSION_TTL = timedelta(hours=24)
 COPY_CHUNK = 1024 * 1024
@@ -309,7 +306,7 @@ async def _stream_to(
     async def hand_over(batch: bytearray) -> asyncio.Future[None]:
         if inflight is not None:
             await inflight  # one batch in the thread at a time: order kept, memory bounded
-        return asyncio.ensure_future(run_sync(absorb, batch, limiter=_PART_WRITERS))
+        return asyncio.ensure_future(run_sync(absorb, batch, limiter=UPLOAD_WRITERS))
 
     try:
         async for chunk in body:
